@@ -1,0 +1,139 @@
+"""Asset checks and the shared metadata/failure helpers of the stage assets.
+
+The pandera contract of each stage runs as a **blocking** check inside the asset: a frame
+that breaks its contract stops the graph before the next stage reads it. Failure details
+name columns and checks, never values (a value could be a 個人番号).
+"""
+
+from __future__ import annotations
+
+import warnings
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import dagster as dg
+import pandera.errors
+import pandera.polars as pa
+import polars as pl
+
+from assets.partitions import PartitionScope, inspection_partitions
+from pipelines.errors import TenkenInputError
+from pipelines.layout import Layout
+from pipelines.privacy import mask_expr, write_private
+from pipelines.outputs import write_csv_cp932
+
+SCHEMA_CHECK = "schema_contract"
+SENSITIVE_COLUMNS = ("my_number",)
+
+
+def schema_check_spec(asset: str) -> dg.AssetCheckSpec:
+    # a check spec with partitions_def is a preview API in dagster 1.13; it is what records
+    # the partition on each check result, which auditors need
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", dg.PreviewWarning)
+        return dg.AssetCheckSpec(
+            SCHEMA_CHECK,
+            asset=asset,
+            blocking=True,
+            partitions_def=inspection_partitions,
+            description="段階の契約（pandera スキーマ）を満たすこと。満たさなければ後続を止める",
+        )
+
+
+def schema_result(model: type[pa.DataFrameModel], frame: pl.DataFrame) -> dg.AssetCheckResult:
+    try:
+        model.validate(frame, lazy=True)
+    except pandera.errors.SchemaErrors as e:
+        cases = e.failure_cases
+        summary = (
+            cases.group_by("column", "check").agg(pl.len().alias("件数")).sort("件数", descending=True)
+            if isinstance(cases, pl.DataFrame)
+            else pl.DataFrame({"column": ["?"], "check": [str(type(cases))], "件数": [0]})
+        )
+        return dg.AssetCheckResult(
+            check_name=SCHEMA_CHECK,
+            passed=False,
+            severity=dg.AssetCheckSeverity.ERROR,
+            metadata={"違反": dg.MetadataValue.md(_markdown(summary))},
+        )
+    return dg.AssetCheckResult(check_name=SCHEMA_CHECK, passed=True, metadata={"行数": frame.height})
+
+
+def _markdown(frame: pl.DataFrame) -> str:
+    if frame.height == 0:
+        return "(なし)"
+    header = "| " + " | ".join(frame.columns) + " |"
+    rule = "|" + "---|" * frame.width
+    rows = ["| " + " | ".join("" if v is None else str(v) for v in r) + " |" for r in frame.iter_rows()]
+    return "\n".join([header, rule, *rows])
+
+
+def preview(frame: pl.DataFrame, n: int = 5) -> dg.MetadataValue:
+    """A few rows for the UI, with every 個人番号 masked."""
+    head = frame.head(n).with_columns(
+        [mask_expr(c) for c in SENSITIVE_COLUMNS if c in frame.columns]
+    )
+    head = head.with_columns([pl.col(c).cast(pl.String) for c in head.columns])
+    return dg.MetadataValue.md(_markdown(head))
+
+
+def table_markdown(frame: pl.DataFrame) -> dg.MetadataValue:
+    return dg.MetadataValue.md(_markdown(frame))
+
+
+def counts_metadata(counts: dict[str, int], prefix: str = "") -> dict[str, Any]:
+    return {f"{prefix}{k}": dg.MetadataValue.int(int(v)) for k, v in counts.items()}
+
+
+def column_schema(frame: pl.DataFrame) -> dg.TableSchema:
+    return dg.TableSchema(columns=[dg.TableColumn(name, str(dtype)) for name, dtype in frame.schema.items()])
+
+
+def input_failure(
+    error: TenkenInputError, layout: Layout, scope: PartitionScope, round_id: str, stage: str
+) -> dg.Failure:
+    """Write every problem to an error report and turn the error into a step failure."""
+    report_dir = layout.errors_dir(scope.agency, scope.jimu, round_id)
+    report = report_dir / f"{stage}_誤り一覧.csv"
+    rows = pl.DataFrame(
+        {
+            "ファイル": [p.file for p in error.problems],
+            "行": [p.line for p in error.problems],
+            "列": [p.column for p in error.problems],
+            "誤りの内容": [p.message for p in error.problems],
+            "詳細": [p.detail for p in error.problems],
+            "期待される値": [p.expected for p in error.problems],
+            "コード": [p.code for p in error.problems],
+        },
+        schema_overrides={"行": pl.Int64},
+    )
+    write_csv_cp932(rows, report)
+    final = error.with_report(str(report))
+    return dg.Failure(
+        description=str(final),
+        metadata={
+            "誤りの件数": len(error.problems),
+            "誤りのコード": ",".join(sorted(error.codes)),
+            "誤り一覧": dg.MetadataValue.path(str(report)),
+        },
+        allow_retries=False,
+    )
+
+
+def write_json(path: Path, text: str) -> Path:
+    return write_private(path, text.encode("utf-8"))
+
+
+def outputs(frame: pl.DataFrame, metadata: dict[str, Any], model: type[pa.DataFrameModel]) -> Iterator[Any]:
+    """The asset's output with standard metadata, then its schema check."""
+    yield dg.Output(
+        frame,
+        metadata={
+            "dagster/row_count": dg.MetadataValue.int(frame.height),
+            "dagster/column_schema": column_schema(frame),
+            "preview": preview(frame),
+            **metadata,
+        },
+    )
+    yield schema_result(model, frame)

@@ -1,0 +1,55 @@
+"""定期報告 (periodic_report) asset: this partition's figures."""
+
+
+from collections.abc import Iterator
+from typing import Any
+
+import dagster as dg
+import polars as pl
+
+from assets.checks import table_markdown
+from assets.partitions import inspection_partitions, partition_scope
+from assets.resources import TenkenWorkspace
+from pipelines import agencies
+from pipelines.periodic_report import FIGURE_LABELS, partition_figures
+
+
+@dg.asset(
+    partitions_def=inspection_partitions,
+    group_name="inspection",
+    kinds={"polars"},
+    description=(
+        "定期報告（区分ごと）: この団体×事務の点検回の件数。抽出件数＝対象外＋要修正＋点検対象、"
+        "点検対象＝A＋B＋C＋未照会 が必ず成り立つ（成り立たなければ失敗する）。粒度: 団体×事務×点検回で1行。"
+    ),
+)
+def periodic_report(
+    context: dg.AssetExecutionContext,
+    workspace: TenkenWorkspace,
+    extract: pl.DataFrame,
+    match_result: pl.DataFrame,
+) -> Iterator[Any]:
+    """One row for this agency × 事務 × 点検回 with the counts of every stage."""
+    scope = partition_scope(context)
+    settings = workspace.settings(context.instance)
+    agency = agencies.agency(scope.agency, settings)
+    spec = agencies.jimu(scope.jimu, settings)
+    same_round = match_result.height and match_result["round_id"][0] == extract["round_id"][0]
+    figures = partition_figures(
+        extract,
+        match_result if same_round else None,
+        agency=scope.agency,
+        agency_name=agency.name,
+        jimu=scope.jimu,
+        jimu_name=spec.name,
+    )
+    row = figures.row(0, named=True)
+    labelled = figures.rename(FIGURE_LABELS)
+    yield dg.Output(
+        figures,
+        metadata={
+            "dagster/row_count": 1,
+            "件数": table_markdown(labelled),
+            **{FIGURE_LABELS[k]: dg.MetadataValue.int(v) for k, v in row.items() if isinstance(v, int)},
+        },
+    )

@@ -1,0 +1,81 @@
+"""Resources, declared once: the tenken workspace and the private parquet IO manager.
+
+Both default to the Dagster instance's home (DAGSTER_HOME), so the CLI, ``dagster dev`` and
+tests with a temporary instance all find the same files without reading the environment.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Any
+
+import dagster as dg
+import polars as pl
+from pydantic import Field
+from upath import UPath
+
+from pipelines.layout import Layout
+from pipelines.privacy import DIR_MODE, private_dir, write_private_parquet
+from schemas.config import TenkenSettings, load_settings
+
+
+def _instance_home(instance: dg.DagsterInstance | None) -> Path:
+    root = instance.root_directory if instance is not None else None
+    if not root:
+        raise dg.DagsterInvariantViolationError(
+            "tenken needs a persistent Dagster instance (DAGSTER_HOME) or an explicit home"
+        )
+    return Path(root)
+
+
+class TenkenWorkspace(dg.ConfigurableResource):
+    """Where this installation keeps its data and settings (a tenken home)."""
+
+    home: str | None = Field(default=None, description="tenken home; default: the instance's DAGSTER_HOME")
+    config_file: str | None = Field(default=None, description="tenken.yaml; default: <home>/tenken.yaml")
+
+    def layout(self, instance: dg.DagsterInstance | None) -> Layout:
+        return Layout(Path(self.home) if self.home else _instance_home(instance))
+
+    def settings(self, instance: dg.DagsterInstance | None) -> TenkenSettings:
+        path = Path(self.config_file) if self.config_file else self.layout(instance).config_file
+        return load_settings(path)
+
+
+class _PrivateParquet(dg.UPathIOManager):
+    """Stage outputs as parquet at ``<store>/<asset>/<agency>/<jimu>.parquet``, 0600 in 0700."""
+
+    extension = ".parquet"
+
+    def make_directory(self, path: UPath) -> None:
+        private_dir(Path(str(path)))
+
+    def dump_to_path(self, context: dg.OutputContext, obj: Any, path: UPath) -> None:
+        if not isinstance(obj, pl.DataFrame):
+            raise TypeError(f"{context.asset_key}: expected a polars DataFrame, got {type(obj)}")
+        target = Path(str(path))
+        private_dir(target.parent)
+        write_private_parquet(target, obj)
+
+    def load_from_path(self, context: dg.InputContext, path: UPath) -> pl.DataFrame:
+        target = Path(str(path))
+        if not target.exists():
+            stage = context.asset_key.to_user_string()
+            raise FileNotFoundError(
+                f"{stage} はこの区分（団体×事務）ではまだ作られていません。前の段階を先に実行してください"
+                " (tenken request → tenken match) [REQUEST_MISSING]"
+            )
+        return pl.read_parquet(target)
+
+
+class PrivateParquetIOManager(dg.ConfigurableIOManagerFactory):
+    """Polars frames between stages (they hold 個人番号: files are private)."""
+
+    base_dir: str | None = Field(default=None, description="default: <instance home>/data/store")
+
+    def create_io_manager(self, context: dg.InitResourceContext) -> _PrivateParquet:
+        base = Path(self.base_dir) if self.base_dir else Layout(_instance_home(context.instance)).store
+        private_dir(base)
+        os.chmod(base, DIR_MODE)
+        return _PrivateParquet(base_path=UPath(str(base)))

@@ -1,0 +1,347 @@
+"""Reading boundary CSV files: encoding, structure and column names, with every problem located.
+
+Reading happens in three vectorised passes over the decoded text:
+
+1. **encoding**: cp932 by default, UTF-8 with or without BOM accepted; ``auto`` detects and
+   says what it found, an explicit declaration that contradicts the bytes is refused with a
+   message saying so (never mojibake).
+2. **structure**: every physical line is checked against a regular expression for a
+   well-formed single-line CSV record and its fields are counted. Files that are not all
+   well-formed single-line records (an embedded newline in a quoted field, a stray quote)
+   take a slower exact path through Python's ``csv`` module; they are rare and usually
+   refused anyway. A record with the wrong number of fields is a row problem; a short last
+   record or an unterminated quote means the file was cut off and refuses the file.
+3. **values**: polars parses the text, all columns as strings, aligned 1:1 with the records
+   so every row keeps its physical line number (``_line``) for messages.
+"""
+
+from __future__ import annotations
+
+import csv
+import difflib
+import io
+import re
+import unicodedata
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Literal
+
+import polars as pl
+
+from pipelines.errors import PROBLEM_SCHEMA, Problem, TenkenInputError, empty_problems
+from schemas.layout import Column
+
+Encoding = Literal["auto", "cp932", "utf-8"]
+
+LINE = "_line"
+_BOM = b"\xef\xbb\xbf"
+# a field is either quoted (with "" escapes) or free of quotes and commas
+_FIELD = r'(?:"(?:[^"]|"")*"|[^",]*)'
+_WELL_FORMED = rf"^{_FIELD}(?:,{_FIELD})*$"
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+
+
+@dataclass
+class CsvTable:
+    """One boundary file, read: string columns under their code names, plus ``_line``."""
+
+    file: str
+    encoding: str
+    frame: pl.DataFrame
+    problems: pl.DataFrame  # structural row problems (FIELD_COUNT), PROBLEM_SCHEMA
+    extra_columns: list[str] = field(default_factory=list)
+    blank_records: int = 0
+    notes: list[str] = field(default_factory=list)
+
+
+def decode(data: bytes, declared: Encoding, file: str) -> tuple[str, str]:
+    """Decode ``data`` as declared; return (text, encoding used). Refuse contradictions."""
+    has_bom = data.startswith(_BOM)
+    utf8_text: str | None
+    try:
+        utf8_text = data.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        utf8_text = None
+    looks_utf8 = utf8_text is not None and (has_bom or not data.isascii())
+
+    if declared == "cp932":
+        if looks_utf8:
+            raise TenkenInputError([Problem("ENCODING_LOOKS_UTF8", file=file)])
+        return _decode_cp932(data, file), "cp932"
+    if declared == "utf-8":
+        if utf8_text is None:
+            try:
+                data.decode("cp932")
+            except UnicodeDecodeError:
+                raise TenkenInputError([_undecodable(data, "utf-8", file)]) from None
+            raise TenkenInputError([Problem("ENCODING_LOOKS_CP932", file=file)])
+        return utf8_text, "utf-8-sig" if has_bom else "utf-8"
+    if looks_utf8:
+        assert utf8_text is not None
+        return utf8_text, "utf-8-sig" if has_bom else "utf-8"
+    return _decode_cp932(data, file), "cp932"
+
+
+def _decode_cp932(data: bytes, file: str) -> str:
+    try:
+        return data.decode("cp932")
+    except UnicodeDecodeError:
+        raise TenkenInputError([_undecodable(data, "cp932", file)]) from None
+
+
+def _undecodable(data: bytes, codec: str, file: str) -> Problem:
+    try:
+        data.decode(codec)
+    except UnicodeDecodeError as e:
+        line = data.count(b"\n", 0, e.start) + 1
+        return Problem("ENCODING_UNDECODABLE", file=file, line=line, detail=f"{codec} で読めないバイト")
+    raise AssertionError("decodes")  # pragma: no cover
+
+
+def _normalise_header(name: str) -> str:
+    return unicodedata.normalize("NFKC", name).strip().strip('"').strip()
+
+
+def map_columns(
+    header: Sequence[str],
+    columns: Sequence[Column],
+    aliases: dict[str, list[str]],
+    file: str,
+    optional_absent: Sequence[str] = (),
+) -> tuple[dict[int, str], list[str]]:
+    """Map header positions to code names. Returns ({position: code name}, extra columns).
+
+    Raises for missing required columns (with a spelling suggestion) and duplicated names.
+    ``optional_absent`` lists contract names that are required in general but may be absent
+    in this particular read (個人番号 when F1b is given).
+    """
+    lookup: dict[str, Column] = {}
+    for col in columns:
+        lookup[_normalise_header(col.contract)] = col
+        for alias in aliases.get(col.contract, []):
+            lookup[_normalise_header(alias)] = col
+    problems: list[Problem] = []
+    seen: dict[str, int] = {}
+    positions: dict[int, str] = {}
+    extra: list[str] = []
+    for i, raw in enumerate(header):
+        name = _normalise_header(raw)
+        if name in seen:
+            problems.append(Problem("DUPLICATE_COLUMN", file=file, line=1, column=name))
+            continue
+        seen[name] = i
+        col = lookup.get(name)
+        if col is None:
+            extra.append(name)
+        elif col.name in positions.values():
+            problems.append(Problem("DUPLICATE_COLUMN", file=file, line=1, column=col.contract))
+        else:
+            positions[i] = col.name
+    for col in columns:
+        if col.required and col.name not in positions.values() and col.contract not in optional_absent:
+            close = difflib.get_close_matches(col.contract, extra, n=1, cutoff=0.5)
+            hint = f"「{close[0]}」は「{col.contract}」の誤りではありませんか" if close else None
+            problems.append(Problem("MISSING_COLUMN", file=file, line=1, column=col.contract, detail=hint))
+    if problems:
+        raise TenkenInputError(problems)
+    return positions, extra
+
+
+def read_csv_table(
+    path: Path,
+    *,
+    columns: Sequence[Column],
+    encoding: Encoding = "auto",
+    aliases: dict[str, list[str]] | None = None,
+    display_name: str | None = None,
+    optional_absent: Sequence[str] = (),
+    max_bytes: int | None = None,
+) -> CsvTable:
+    """Read a boundary CSV with a header row. Raises TenkenInputError for whole-file problems."""
+    file = display_name or path.name
+    if not path.is_file():
+        raise TenkenInputError([Problem("FILE_NOT_FOUND", file=str(path))])
+    size = path.stat().st_size
+    if max_bytes is not None and size > max_bytes:
+        raise TenkenInputError(
+            [Problem("FILE_TOO_LARGE", file=file, detail=f"{size:,} バイト > 上限 {max_bytes:,} バイト")]
+        )
+    data = path.read_bytes()
+    if not data.strip():
+        raise TenkenInputError([Problem("FILE_EMPTY", file=file)])
+    text, used = decode(data, encoding, file)
+    del data
+    notes = []
+    if encoding == "auto" and used != "cp932":
+        notes.append(f"{file}: 文字コードを {used} と判定して読みました")
+    return parse_csv_text(text, file=file, encoding=used, columns=columns, aliases=aliases or {},
+                          optional_absent=optional_absent, notes=notes)
+
+
+def parse_csv_text(
+    text: str,
+    *,
+    file: str,
+    encoding: str,
+    columns: Sequence[Column],
+    aliases: dict[str, list[str]],
+    optional_absent: Sequence[str] = (),
+    notes: list[str] | None = None,
+) -> CsvTable:
+    text = text.replace("\r\n", "\n").replace("\r", "\n") if "\r" in text else text
+    if not text.endswith("\n"):
+        text += "\n"
+    data = text.encode("utf-8")
+    lines = _physical_lines(data, text)
+    header_fields = next(csv.reader([lines[0]]))
+    positions, extra = map_columns(header_fields, columns, aliases, file, optional_absent)
+    width = len(header_fields)
+
+    quoted = '"' in text
+    if not quoted or lines.str.contains(_WELL_FORMED).all():
+        records = _records_fast(lines, quoted)
+        values = _values_fast(data, width)
+    else:
+        records, values = _records_exact(text, file, width)
+
+    records = records.slice(1)  # the header
+    values = values.with_columns(records["line"].alias(LINE))
+    blank = records["raw_blank"]
+    last = records.filter(~blank).tail(1)
+    if last.height and last["fields"][0] < width:
+        raise TenkenInputError(
+            [Problem("TRUNCATED_LAST_RECORD", file=file, line=int(last["line"][0]),
+                     detail=f"{last['fields'][0]} 項目 / 見出し {width} 項目")]
+        )
+    values = values.filter(~blank)
+    records = records.filter(~blank)
+    if values.height == 0:
+        raise TenkenInputError([Problem("NO_RECORDS", file=file)])
+
+    bad_count = records.filter(pl.col("fields") != width)
+    structural = bad_count.select(
+        pl.col("line").cast(pl.Int64),
+        pl.lit(None, dtype=pl.String).alias("column"),
+        pl.lit("FIELD_COUNT").alias("code"),
+        pl.format("{} 項目 / 見出し {} 項目", pl.col("fields"), pl.lit(width)).alias("detail"),
+    ) if bad_count.height else empty_problems()
+
+    # surrounding spaces (half- and full-width) carry no meaning in any contract field
+    renamed = values.select(
+        [
+            pl.col(f"c{i}").str.strip_chars(" \u3000").replace("", None).alias(name)
+            for i, name in positions.items()
+        ]
+        + [pl.col(LINE)]
+    )
+    missing = [c.name for c in columns if c.name not in renamed.columns]
+    renamed = renamed.with_columns([pl.lit(None, dtype=pl.String).alias(m) for m in missing])
+    return CsvTable(
+        file=file,
+        encoding=encoding,
+        frame=renamed,
+        problems=structural.cast(PROBLEM_SCHEMA),  # type: ignore[arg-type]
+        extra_columns=extra,
+        blank_records=int(blank.sum()),
+        notes=notes or [],
+    )
+
+
+def _records_fast(lines: pl.Series, quoted: bool) -> pl.DataFrame:
+    """One record per line: physical line number, field count, blank flag."""
+    raw = pl.col("raw")
+    fields = (
+        raw.str.count_matches(rf"(?:^|,){_FIELD}")
+        if quoted
+        else raw.str.count_matches(",", literal=True) + 1
+    )
+    return pl.DataFrame({"raw": lines}).select(
+        (pl.int_range(pl.len(), dtype=pl.Int64) + 1).alias("line"),
+        fields.cast(pl.Int64).alias("fields"),
+        raw.str.contains(r"^[,\s]*$").alias("raw_blank"),
+    )
+
+
+def _physical_lines(data: bytes, text: str) -> pl.Series:
+    """Every physical line of ``data`` (which ends with a newline), read by polars' C reader."""
+    separator = next(c for c in "\x1f\x1e\x1d\x1c\x01\x02\x03" if c not in text)
+    frame = pl.read_csv(
+        data,
+        has_header=False,
+        separator=separator,
+        quote_char=None,
+        infer_schema=False,
+        empty_string_is_null=False,
+        new_columns=["raw"],
+    )
+    return frame["raw"].fill_null("")
+
+
+def _values_fast(data: bytes, width: int) -> pl.DataFrame:
+    names = [f"c{i}" for i in range(width)]
+    frame = pl.read_csv(
+        data,
+        has_header=False,
+        new_columns=None,
+        infer_schema=False,
+        truncate_ragged_lines=True,
+        skip_rows=0,
+        quote_char='"',
+    )
+    frame = frame.select(frame.columns[:width]).slice(1)
+    frame.columns = names[: frame.width]
+    return frame.with_columns([pl.lit(None, dtype=pl.String).alias(n) for n in names[frame.width:]])
+
+
+def _records_exact(text: str, file: str, width: int) -> tuple[pl.DataFrame, pl.DataFrame]:
+    """The exact path for files with multi-line or irregular quoting (Python's csv module)."""
+    reader = csv.reader(io.StringIO(text), strict=True)
+    starts: list[int] = []
+    counts: list[int] = []
+    blanks: list[bool] = []
+    rows: list[list[str]] = []
+    line = 1
+    try:
+        for row in reader:
+            starts.append(line)
+            counts.append(len(row))
+            blanks.append(all(not v.strip() for v in row))
+            rows.append((row + [None] * width)[:width])  # type: ignore[list-item]
+            line = reader.line_num + 1
+    except csv.Error:
+        raise TenkenInputError([Problem("UNTERMINATED_QUOTE", file=file, line=line)]) from None
+    records = pl.DataFrame(
+        {"line": starts, "fields": counts, "raw_blank": blanks},
+        schema={"line": pl.Int64, "fields": pl.Int64, "raw_blank": pl.Boolean},
+    )
+    body = rows[1:]
+    values = pl.DataFrame(
+        [list(col) for col in zip(*body, strict=True)] if body else [[] for _ in range(width)],
+        schema={f"c{i}": pl.String for i in range(width)},
+        orient="col",
+    )
+    return records, values
+
+
+def control_character_problems(frame: pl.DataFrame, columns: Sequence[Column]) -> pl.DataFrame:
+    """A CONTROL_CHARACTER problem for every field holding a control character (incl. newline)."""
+    parts = []
+    for col in columns:
+        if col.name not in frame.columns:
+            continue
+        hit = frame.filter(pl.col(col.name).str.contains(r"[\x00-\x1f\x7f]"))
+        if hit.height:
+            parts.append(
+                hit.select(
+                    pl.col(LINE).alias("line"),
+                    pl.lit(col.contract).alias("column"),
+                    pl.lit("CONTROL_CHARACTER").alias("code"),
+                    pl.lit(None, dtype=pl.String).alias("detail"),
+                )
+            )
+    return pl.concat(parts) if parts else empty_problems()
+
+
+def has_control_characters(text: str) -> bool:
+    return _CONTROL.search(text) is not None

@@ -1,0 +1,61 @@
+"""Where a tenken home keeps things. One folder holds everything of one installation.
+
+::
+
+    <home>/                      = DAGSTER_HOME
+      dagster.yaml               instance configuration (SQLite storage, telemetry off)
+      tenken.yaml                the agency's settings (optional)
+      storage/                   Dagster's run and event storage (SQLite)
+      data/                      0700 — holds 個人番号
+        store/<asset>/<agency>/<jimu>.parquet    stage outputs between assets
+        inbox/<agency>/<jimu>/<round>/           files dropped here start runs (sensor)
+          extract/*.csv                          F1 (one file) and, optionally,
+          atena/*.csv                            F1b
+          result/*.csv                           F3, one or more files
+        rounds/<agency>/<jimu>/<round>/
+          request/                               F2 files, manifest.json, SHA256SUMS
+          result/                                照合結果.csv (F4), 確認作業リスト.xlsx (F5)
+          inquiry_numbers.parquet                宛名番号 → 照会番号 of this round (stable)
+          errors/                                error reports of refused inputs
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+
+@dataclass(frozen=True)
+class Layout:
+    home: Path
+
+    @property
+    def config_file(self) -> Path:
+        return self.home / "tenken.yaml"
+
+    @property
+    def data(self) -> Path:
+        return self.home / "data"
+
+    @property
+    def store(self) -> Path:
+        return self.data / "store"
+
+    @property
+    def inbox(self) -> Path:
+        return self.data / "inbox"
+
+    def round_dir(self, agency: str, jimu: str, round_id: str) -> Path:
+        return self.data / "rounds" / agency / jimu / round_id
+
+    def request_dir(self, agency: str, jimu: str, round_id: str) -> Path:
+        return self.round_dir(agency, jimu, round_id) / "request"
+
+    def result_dir(self, agency: str, jimu: str, round_id: str) -> Path:
+        return self.round_dir(agency, jimu, round_id) / "result"
+
+    def errors_dir(self, agency: str, jimu: str, round_id: str) -> Path:
+        return self.round_dir(agency, jimu, round_id) / "errors"
+
+    def inquiry_registry(self, agency: str, jimu: str, round_id: str) -> Path:
+        return self.round_dir(agency, jimu, round_id) / "inquiry_numbers.parquet"

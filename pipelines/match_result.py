@@ -1,0 +1,147 @@
+"""照合: compare each 点検対象 record with its 住基ネット result and classify A/B/C.
+
+Grain: one row per 点検対象 record. The rules are data (``pipelines.matching``); the
+settings that produced a result are saved beside it (``照合設定.json``) for audit.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import polars as pl
+
+from pipelines.errors import Problem, TenkenInputError
+from pipelines.matching.causes import add_causes
+from pipelines.matching.comparisons import build_comparisons, held_fields
+from pipelines.matching.levels import compile_judgements
+from pipelines.matching.rules import classify, describe_rules
+from pipelines.matching.settings import MatchSettings
+from pipelines.outputs import write_csv_cp932
+from pipelines.privacy import write_private
+from schemas.codes import Grade, Scope
+from schemas.match_result import F4_COLUMNS
+
+F4_FILE = "照合結果.csv"
+SETTINGS_FILE = "照合設定.json"
+
+
+@dataclass(frozen=True)
+class MatchStats:
+    records: int
+    by_grade: dict[str, int]
+    by_judgement: dict[str, dict[str, int]]
+    by_cause: dict[str, int]
+
+
+def match_inputs(extract_records: pl.DataFrame, results: pl.DataFrame) -> pl.DataFrame:
+    """The 業務 side (点検対象 rows) beside the 住基 side, one row per 照会番号."""
+    in_scope = extract_records.filter(pl.col("scope") == Scope.IN_SCOPE.value)
+    if in_scope["extract_id"].n_unique() > 1:
+        raise ValueError("extract holds more than one extract_id")
+    biz = in_scope.select(
+        "atena_no",
+        pl.col("name").alias("biz_name"),
+        pl.col("name_kana").alias("biz_kana"),
+        pl.col("birth_date").alias("biz_birth_date"),
+        pl.col("sex").alias("biz_sex"),
+        pl.col("address").alias("biz_address"),
+    )
+    joined = results.join(biz, on="atena_no", how="inner")
+    if joined.height != results.height or joined.height != in_scope.height:
+        raise TenkenInputError(
+            [Problem("EXTRACT_CHANGED", detail=f"照会結果 {results.height} 件 / 点検対象 {in_scope.height} 件")]
+        )
+    holders = (
+        joined.group_by("my_number")
+        .agg(pl.col("atena_no").alias("_holders"))
+        .filter(pl.col("_holders").list.len() > 1)
+    )
+    return joined.join(holders, on="my_number", how="left").with_columns(
+        pl.col("_holders")
+        .list.set_difference(pl.concat_list(pl.col("atena_no")))
+        .list.sort()
+        .list.join(",")
+        .alias("number_shared_by")
+    ).drop("_holders")
+
+
+def match(inputs: pl.DataFrame, settings: MatchSettings) -> pl.DataFrame:
+    """Judge every field, classify, add 推定原因 and priority. Returns MatchResults."""
+    comparisons = build_comparisons(settings)
+    judged = compile_judgements(inputs, comparisons)
+    graded = classify(judged, comparisons, held_fields(settings))
+    with_causes = add_causes(graded)
+    out = with_causes.select(
+        "round_id",
+        pl.lit(settings.digest()).alias("settings_digest"),
+        "inquiry_no",
+        "atena_no",
+        "my_number",
+        "result_code",
+        "grade",
+        "grade_rule",
+        "grade_reason",
+        *[f"judgement_{c.field.value}" for c in comparisons],
+        *[f"level_{c.field.value}" for c in comparisons],
+        "likely_cause",
+        pl.col("likely_owner") if "likely_owner" in with_causes.columns else pl.lit(None, dtype=pl.String).alias("likely_owner"),
+        pl.col("priority").cast(pl.Int64),
+        "number_shared_by",
+        "biz_name",
+        "biz_kana",
+        "biz_birth_date",
+        "biz_sex",
+        "biz_address",
+        "juki_name",
+        "juki_kana",
+        "juki_birth_date",
+        "juki_sex",
+        "juki_address",
+        "move_reason",
+        "move_date",
+    ).sort("inquiry_no")
+    return out
+
+
+def match_stats(results: pl.DataFrame) -> MatchStats:
+    def counts(column: str) -> dict[str, int]:
+        vc = results[column].drop_nulls().value_counts()
+        return dict(zip(vc[column].to_list(), vc["count"].to_list(), strict=True))
+
+    by_grade = {g.value: 0 for g in Grade} | counts("grade")
+    judgements = {c.removeprefix("judgement_"): counts(c) for c in results.columns if c.startswith("judgement_")}
+    return MatchStats(results.height, by_grade, judgements, counts("likely_cause"))
+
+
+def f4_frame(results: pl.DataFrame) -> pl.DataFrame:
+    """F4 columns exactly, dates as YYYYMMDD."""
+    return results.select(
+        [
+            (pl.col(code).dt.strftime("%Y%m%d") if results.schema[code] == pl.Date else pl.col(code)).alias(name)
+            for name, code in F4_COLUMNS
+        ]
+    )
+
+
+def audit_record(settings: MatchSettings) -> dict[str, Any]:
+    """Everything that decided the result, in Japanese, as saved beside F4."""
+    return {
+        "照合設定": settings.to_dict(),
+        "設定ハッシュ": settings.digest(),
+        "判定規則": describe_rules(),
+        "項目ごとの比較": [c.describe() for c in build_comparisons(settings)],
+    }
+
+
+def write_match_outputs(results: pl.DataFrame, settings: MatchSettings, out_dir: Path) -> dict[str, Any]:
+    """Write 照合結果.csv (F4, cp932) and 照合設定.json. Returns file facts for metadata."""
+    f4 = f4_frame(results)
+    replaced = write_csv_cp932(f4, out_dir / F4_FILE)
+    write_private(
+        out_dir / SETTINGS_FILE,
+        json.dumps(audit_record(settings), ensure_ascii=False, indent=2, default=str).encode("utf-8"),
+    )
+    return {"f4_path": str(out_dir / F4_FILE), "f4_rows": f4.height, "cp932_replaced_chars": replaced}

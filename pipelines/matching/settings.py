@@ -1,0 +1,60 @@
+"""MatchSettings: everything that decides a 照合 outcome, saved with each result for audit."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import asdict, dataclass
+from typing import Any
+
+from pipelines.matching.normalize import load_itaiji
+from schemas.config import JimuSpec, MatchingOptions
+
+#: bump when a level or rule changes meaning, so old results say which rules made them
+RULES_VERSION = "2026.11-1"
+
+
+@dataclass(frozen=True)
+class MatchSettings:
+    jimu: str
+    holds_name: bool
+    holds_kana: bool
+    holds_birth_date: bool
+    holds_sex: bool
+    holds_address: bool
+    small_kana_is_variant: bool
+    itaiji_map_file: str | None
+    itaiji_sha256: str
+    rules_version: str = RULES_VERSION
+
+    @classmethod
+    def build(cls, jimu: str, spec: JimuSpec, options: MatchingOptions) -> MatchSettings:
+        table = load_itaiji(options.itaiji_map_file)
+        digest = hashlib.sha256(
+            "\n".join(f"{k}{v}" for k, v in sorted(table.items())).encode("utf-8")
+        ).hexdigest()
+        h = spec.holds
+        return cls(
+            jimu=jimu,
+            holds_name=h.name,
+            holds_kana=h.kana,
+            holds_birth_date=h.birth_date,
+            holds_sex=h.sex,
+            holds_address=h.address,
+            small_kana_is_variant=options.small_kana_is_variant,
+            itaiji_map_file=options.itaiji_map_file,
+            itaiji_sha256=digest,
+        )
+
+    def itaiji(self) -> dict[str, str]:
+        return load_itaiji(self.itaiji_map_file)
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> MatchSettings:
+        return cls(**data)
+
+    def digest(self) -> str:
+        return hashlib.sha256(json.dumps(self.to_dict(), sort_keys=True).encode()).hexdigest()[:16]

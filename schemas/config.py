@@ -1,0 +1,160 @@
+"""tenken.yaml: the agency's settings, validated on load.
+
+Configuration is data. The built-in defaults (``schemas/data/*.yaml``) hold the contract's
+事務 table; an agency's ``tenken.yaml`` (in its tenken home, or given with ``--config``) adds
+事務, maps its own column names and codes onto the contract, and sets the few choices the
+contract leaves open. Nothing here reads the environment.
+
+Every setting and its default is documented in the README ("Configuration").
+"""
+
+from __future__ import annotations
+
+import re
+from functools import cache
+from importlib import resources
+from pathlib import Path
+from typing import Any, Literal
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+
+SLUG = re.compile(r"^[a-z][a-z0-9_]{0,62}$")
+ROUND = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_-]{0,19}$")
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class Holds(_Strict):
+    """Which of 基本4情報 a 事務 keeps. A field not held is left out of the A/B/C rules."""
+
+    name: bool = True
+    kana: bool = True
+    birth_date: bool = True
+    sex: bool = True
+    address: bool = True
+
+
+class JimuSpec(_Strict):
+    name: str = Field(description="事務の名称（日本語）")
+    holds: Holds = Holds()
+
+
+class InputSettings(_Strict):
+    encoding: Literal["auto", "cp932", "utf-8"] = Field(
+        "auto",
+        description="入力ファイルの文字コード。auto は cp932 を既定に UTF-8（BOM 有無とも）を判別して報告する",
+    )
+    on_row_error: Literal["reject", "quarantine"] = Field(
+        "reject",
+        description="行の誤り: reject はファイル全体を受け付けない（全件列挙）、quarantine は要修正として案件化",
+    )
+    max_input_bytes: int = Field(
+        6 * 1024**3,
+        ge=1,
+        description="これを超える入力ファイルは読み込まずに理由と対処を表示する（メモリ保護）",
+    )
+
+
+class ScopeSettings(_Strict):
+    exclude_auto_linked: bool = Field(True, description="取得経路=自動連携 を対象外にする（マニュアル5.(1)）")
+
+
+class RequestSettings(_Strict):
+    max_records_per_file: int = Field(100_000, ge=1, le=10_000_000, description="F2 の1ファイルの上限件数")
+
+
+class MatchingOptions(_Strict):
+    """Choices the manual leaves open; saved with every 照合 result for audit."""
+
+    small_kana_is_variant: bool = Field(
+        True,
+        description="キヨウコ/キョウコ のような小書き文字の違いを表記ゆれとみなす（旧半角システム対策）",
+    )
+    itaiji_map_file: str | None = Field(
+        None, description="MJ縮退マップ等の異体字対応表（CSV: 元の文字,縮退後の文字）。未指定は内蔵表のみ"
+    )
+
+
+class CodeAliases(_Strict):
+    """An agency's own codes, mapped onto the contract's."""
+
+    sex: dict[str, Literal["1", "2"]] = {}
+    resident_class: dict[str, Literal["住登者", "住登外者"]] = {}
+    acquisition_route: dict[
+        str, Literal["自動連携", "本人申告", "住基照会4情報", "住基照会3情報以下", "不明"]
+    ] = {}
+
+
+class TenkenSettings(_Strict):
+    jimu: dict[str, JimuSpec]
+    columns: dict[str, list[str]] = Field(
+        default_factory=dict, description="契約の列名 → その団体のファイルでの列名（別名）"
+    )
+    codes: CodeAliases = CodeAliases()
+    input: InputSettings = InputSettings()
+    scope: ScopeSettings = ScopeSettings()
+    request: RequestSettings = RequestSettings()
+    matching: MatchingOptions = MatchingOptions()
+    agencies: dict[str, str] = Field(
+        default_factory=dict, description="地方公共団体コード → 名称（広域連合など市区町村表にない団体）"
+    )
+
+    @field_validator("jimu")
+    @classmethod
+    def _slugs(cls, v: dict[str, JimuSpec]) -> dict[str, JimuSpec]:
+        bad = [k for k in v if not SLUG.match(k)]
+        if bad:
+            raise ValueError(f"事務のスラッグは英小文字・数字・下線で始まりは英小文字: {bad}")
+        return v
+
+
+class ConfigError(Exception):
+    """tenken.yaml is not valid. The message names each bad setting."""
+
+
+def _defaults() -> dict[str, Any]:
+    text = resources.files("schemas").joinpath("data/jimu.yaml").read_text(encoding="utf-8")
+    return yaml.safe_load(text)
+
+
+def _merge(base: dict[str, Any], override: dict[str, Any]) -> dict[str, Any]:
+    out = dict(base)
+    for key, value in override.items():
+        if isinstance(value, dict) and isinstance(out.get(key), dict):
+            out[key] = _merge(out[key], value)
+        else:
+            out[key] = value
+    return out
+
+
+def parse_settings(override: dict[str, Any] | None, source: str = "tenken.yaml") -> TenkenSettings:
+    merged = _merge(_defaults(), override or {})
+    try:
+        return TenkenSettings.model_validate(merged)
+    except ValidationError as e:
+        lines = [f"設定ファイル「{source}」の内容が正しくありません [CONFIG_INVALID]"]
+        for err in e.errors():
+            loc = ".".join(str(p) for p in err["loc"])
+            lines.append(f"  {loc}: {err['msg']}")
+        raise ConfigError("\n".join(lines)) from None
+
+
+def load_settings(path: Path | None) -> TenkenSettings:
+    """Built-in defaults, overridden by ``path`` when it exists."""
+    if path is None or not path.exists():
+        return _default_settings()
+    try:
+        data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+    except yaml.YAMLError as e:
+        raise ConfigError(f"設定ファイル「{path}」を YAML として読めません: {e} [CONFIG_INVALID]") from None
+    if not isinstance(data, dict):
+        raise ConfigError(f"設定ファイル「{path}」の最上位は対応表（キー: 値）にしてください [CONFIG_INVALID]")
+    return parse_settings(data, str(path))
+
+
+@cache
+def _default_settings() -> TenkenSettings:
+    return parse_settings(None, "(内蔵の既定値)")

@@ -1,0 +1,22 @@
+"""How a boundary file's columns are declared: contract name, code name, and whether required.
+
+The contract fixes Japanese column names; the code uses the English names below everywhere
+else (glossary in the README). An agency maps its own column names onto the contract by
+configuration (``columns:`` aliases in tenken.yaml), never by code changes.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class Column:
+    contract: str  # the Japanese name in the file, as the contract spells it
+    name: str  # the code name used inside tenken
+    required: bool
+    description: str = ""
+
+
+def by_contract(columns: tuple[Column, ...]) -> dict[str, Column]:
+    return {c.contract: c for c in columns}

@@ -1,0 +1,166 @@
+"""`tenken`: the command line for people and for scripts.
+
+Every command runs the same assets in the same Dagster instance (the tenken home) as the
+UI. Exit status: 0 success, 2 bad input (the message names file, row, column and what was
+expected), 1 anything else.
+
+The tenken home is ``--home``, else ``TENKEN_HOME``, else ``~/.tenken``.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import sys
+from pathlib import Path
+from typing import Annotated, NoReturn
+
+import typer
+
+from tenken import runner
+from tenken.runner import Home, RunFailed, RunOutcome
+
+app = typer.Typer(
+    name="tenken",
+    help="マイナンバー紐付けの定期点検（抽出 → 住基照会要求 → 照会結果 → 照合 → 不一致確認 → 定期報告）",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+
+HomeOption = Annotated[
+    Path | None,
+    typer.Option("--home", help="tenken home（既定: 環境変数 TENKEN_HOME、なければ ~/.tenken）"),
+]
+AgencyOption = Annotated[str, typer.Option("--agency", help="地方公共団体コード（6桁、検査数字つき）")]
+JimuOption = Annotated[str, typer.Option("--jimu", help="事務のスラッグ（例 kaigo_hoken）")]
+RoundOption = Annotated[str, typer.Option("--round", help="点検回（既定: 年度）")]
+
+
+def resolve_home(home: Path | None) -> Home:
+    if home is None:
+        env = os.environ.get("TENKEN_HOME")
+        home = Path(env) if env else Path.home() / ".tenken"
+    return Home(home.expanduser().resolve())
+
+
+def _fail(error: RunFailed) -> NoReturn:
+    typer.echo(str(error), err=True)
+    if error.run_id:
+        typer.echo(f"（実行ID {error.run_id}。tenken ui で記録を確認できます）", err=True)
+    raise typer.Exit(2 if error.input_error else 1)
+
+
+def _files(outcome: RunOutcome, asset: str, *keys: str) -> list[str]:
+    meta = outcome.metadata.get(asset, {})
+    return [f"  {k}: {meta[k]}" for k in keys if k in meta]
+
+
+@app.command()
+def request(
+    agency: AgencyOption,
+    jimu: JimuOption,
+    extract: Annotated[Path, typer.Option("--extract", help="F1 点検用元ファイル（CSV）")],
+    out: Annotated[Path, typer.Option("--out", help="F2 とマニフェストの出力先フォルダ")],
+    atena: Annotated[Path | None, typer.Option("--atena", help="F1b 統合宛名ファイル（任意）")] = None,
+    round_id: RoundOption = "",
+    home: HomeOption = None,
+) -> None:
+    """第1段階: 抽出 → 住基照会要求（F2 個人番号検索要求CSV とマニフェストを書く）。"""
+    h = resolve_home(home)
+    try:
+        outcome = runner.request(
+            h, agency=agency, jimu=jimu, extract_file=extract, atena_file=atena, round_id=round_id, out_dir=out
+        )
+    except RunFailed as e:
+        _fail(e)
+    meta = outcome.metadata.get("extract", {})
+    req = outcome.metadata.get("inquiry_request", {})
+    typer.echo(
+        f"抽出 {meta.get('抽出件数')} 件（点検対象 {meta.get('点検対象件数')}・対象外 {meta.get('対象外件数')}"
+        f"・要修正 {meta.get('要修正件数')}）"
+    )
+    typer.echo(f"照会要求 {req.get('照会件数')} 件を {req.get('ファイル数')} ファイルに書きました: {out}")
+    typer.echo("  manifest.json と SHA256SUMS で件数とハッシュを確認して統合端末へ持ち込んでください。")
+
+
+@app.command()
+def match(
+    agency: AgencyOption,
+    jimu: JimuOption,
+    result: Annotated[Path, typer.Option("--result", help="F3 結果CSV、または F3 が入ったフォルダ")],
+    out: Annotated[Path, typer.Option("--out", help="照合結果.csv（F4）と確認作業リスト.xlsx（F5）の出力先")],
+    round_id: RoundOption = "",
+    home: HomeOption = None,
+) -> None:
+    """第2段階: 照会結果 → 照合 → 不一致確認 → 定期報告（F4 と F5 を書く）。"""
+    h = resolve_home(home)
+    try:
+        outcome = runner.match(
+            h, agency=agency, jimu=jimu, result_path=result, round_id=round_id, out_dir=out
+        )
+    except RunFailed as e:
+        _fail(e)
+    m = outcome.metadata.get("match_result", {})
+    typer.echo(f"照合 A {m.get('A件数')} / B {m.get('B件数')} / C {m.get('C件数')}")
+    for line in _files(outcome, "match_result", "照合結果.csv") + _files(outcome, "mismatch_review", "確認作業リスト"):
+        typer.echo(line)
+
+
+@app.command()
+def demo(
+    home: HomeOption = None,
+    scale: Annotated[float, typer.Option("--scale", help="件数の倍率（1.0 で合計約1万件）")] = 1.0,
+) -> None:
+    """合成データと住基ネット模擬応答（シミュレータ）で両段階を実行し、見る場所を表示する。"""
+    from tenken.demo import DEMO_PARTITIONS, SIMULATOR_NAME, run_demo
+
+    h = resolve_home(home)
+    typer.echo(f"tenken home: {h.path}")
+    typer.echo(f"合成データ（架空の人物）を作り、{SIMULATOR_NAME}で照会結果を返します。")
+    try:
+        results = run_demo(h, scale=scale)
+    except RunFailed as e:
+        _fail(e)
+    typer.echo("")
+    typer.echo(f"{'団体':<8}{'事務':<18}{'点検対象':>8}{'A':>7}{'B':>6}{'C':>6}{'正解一致率':>10}")
+    for r in results:
+        c = r.counts
+        typer.echo(
+            f"{r.agency:<8}{r.jimu:<18}{c.get('点検対象件数', 0):>8}{c.get('A件数', 0):>7}"
+            f"{c.get('B件数', 0):>6}{c.get('C件数', 0):>6}{r.agreement:>10.2%}"
+        )
+    typer.echo("")
+    typer.echo(f"{len(DEMO_PARTITIONS)} 区分の両段階が終わりました。結果の場所:")
+    for r in results:
+        typer.echo(f"  {r.out_dir}")
+    typer.echo("実行記録と系譜（lineage）は次のコマンドで表示できます（http://127.0.0.1:3000）:")
+    home_arg = f" --home {h.path}" if home else ""
+    typer.echo(f"  tenken ui{home_arg}")
+
+
+@app.command()
+def ui(
+    home: HomeOption = None,
+    port: Annotated[int, typer.Option("--port", help="ポート番号")] = 3000,
+    host: Annotated[str, typer.Option("--host", help="待ち受けアドレス（既定は自端末のみ）")] = "127.0.0.1",
+) -> None:
+    """Dagster の画面を開く（dagster dev、既定で 127.0.0.1 のみで待ち受け）。"""
+    from assets.instance import ensure_home
+
+    h = resolve_home(home)
+    ensure_home(h.path)
+    env = {**os.environ, "DAGSTER_HOME": str(h.path), "DAGSTER_DISABLE_TELEMETRY": "yes"}
+    exe = shutil.which("dagster") or sys.executable
+    args = [exe] if exe != sys.executable else [exe, "-m", "dagster"]
+    args += ["dev", "-m", "assets.definitions", "-h", host, "-p", str(port)]
+    typer.echo(f"DAGSTER_HOME={h.path} {' '.join(args[1:])}")
+    os.execvpe(args[0], args, env)
+
+
+def main() -> None:
+    app()
+
+
+if __name__ == "__main__":  # pragma: no cover
+    main()

@@ -1,0 +1,155 @@
+"""Run the phases of a round in the tenken home's Dagster instance, as the UI would.
+
+The CLI, the demo and the end-to-end tests all go through here, so every run is recorded
+in the same instance that ``tenken ui`` shows (auditors see every run, whoever started it).
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import dagster as dg
+
+from assets.automation import PHASE1, PHASE2, phase1_run_config, phase2_run_config
+from assets.definitions import defs
+from assets.instance import open_instance
+from assets.partitions import PartitionScope, register
+from pipelines import agencies
+from pipelines.errors import TenkenInputError
+from schemas.config import TenkenSettings, load_settings
+
+
+class RunFailed(Exception):
+    """A run did not succeed. ``input_error`` tells bad input (exit 2) from a fault (exit 1)."""
+
+    def __init__(self, message: str, *, input_error: bool, run_id: str | None = None):
+        super().__init__(message)
+        self.input_error = input_error
+        self.run_id = run_id
+
+
+@dataclass
+class RunOutcome:
+    run_id: str
+    metadata: dict[str, dict[str, Any]] = field(default_factory=dict)  # asset → metadata
+
+
+@dataclass(frozen=True)
+class Home:
+    path: Path
+
+    def settings(self) -> TenkenSettings:
+        return load_settings(self.path / "tenken.yaml")
+
+    def instance(self) -> dg.DagsterInstance:
+        return open_instance(self.path)
+
+
+def _quiet_dagster() -> None:
+    """Dagster's step-by-step console log is for the UI; the CLI prints its own summary."""
+    for name in ("dagster", "dagster.builtin", "dagster.code_server"):
+        logging.getLogger(name).setLevel(logging.WARNING)
+
+
+def _scope(home: Home, agency: str, jimu: str) -> PartitionScope:
+    settings = home.settings()
+    agencies.agency(agency, settings)
+    agencies.jimu(jimu, settings)
+    return PartitionScope(agency, jimu)
+
+
+def _execute(home: Home, job_name: str, scope: PartitionScope, run_config: dict, tags: dict[str, str]) -> RunOutcome:
+    _quiet_dagster()
+    instance = home.instance()
+    register(instance, scope.agency, scope.jimu)
+    job = defs.resolve_job_def(job_name)
+    # the step-by-step log goes to the instance (the UI); the terminal gets warnings only
+    quiet = {**run_config, "loggers": {"console": {"config": {"log_level": "WARNING"}}}}
+    result = job.execute_in_process(
+        run_config=quiet,
+        instance=instance,
+        partition_key=scope.key,
+        raise_on_error=False,
+        tags={"tenken/source": "cli", **tags},
+    )
+    if not result.success:
+        raise _failure(result)
+    outcome = RunOutcome(run_id=result.run_id)
+    for event in result.get_asset_materialization_events():
+        mat = event.step_materialization_data.materialization
+        outcome.metadata[mat.asset_key.to_user_string()] = {k: v.value for k, v in mat.metadata.items()}
+    return outcome
+
+
+def _failure(result: dg.ExecuteInProcessResult) -> RunFailed:
+    for event in result.all_events:
+        if event.event_type == dg.DagsterEventType.STEP_FAILURE:
+            data = event.step_failure_data
+            user = data.user_failure_data if data else None
+            if user is not None and user.description:
+                return RunFailed(user.description, input_error=True, run_id=result.run_id)
+            error = data.error if data else None
+            chain = []
+            while error is not None:
+                chain.append(error.message.strip())
+                error = error.cause
+            missing = next((m for m in chain if "[REQUEST_MISSING]" in m), None)
+            if missing:
+                return RunFailed(missing.split(": ", 1)[-1], input_error=True, run_id=result.run_id)
+            message = chain[-1] if chain else "不明なエラー"
+            return RunFailed(f"処理に失敗しました: {message}", input_error=False, run_id=result.run_id)
+    for check in result.get_asset_check_evaluations():
+        if not check.passed:
+            return RunFailed(
+                f"段階の契約チェック {check.asset_key.to_user_string()}:{check.check_name} が失敗しました",
+                input_error=False,
+                run_id=result.run_id,
+            )
+    return RunFailed("実行が成功しませんでした", input_error=False, run_id=result.run_id)
+
+
+def request(
+    home: Home,
+    *,
+    agency: str,
+    jimu: str,
+    extract_file: Path,
+    atena_file: Path | None = None,
+    round_id: str = "",
+    out_dir: Path | None = None,
+) -> RunOutcome:
+    """Phase 1: 抽出 → 住基照会要求. Writes F2 files and the manifest into ``out_dir``."""
+    try:
+        scope = _scope(home, agency, jimu)
+        if round_id:
+            agencies.check_round(round_id)
+    except TenkenInputError as e:
+        raise RunFailed(str(e), input_error=True) from None
+    config = phase1_run_config(
+        str(extract_file.resolve()),
+        str(atena_file.resolve()) if atena_file else "",
+        round_id,
+        str(out_dir.resolve()) if out_dir else "",
+    )
+    return _execute(home, PHASE1, scope, config, {"tenken/round": round_id or "default"})
+
+
+def match(
+    home: Home,
+    *,
+    agency: str,
+    jimu: str,
+    result_path: Path,
+    round_id: str = "",
+    out_dir: Path | None = None,
+) -> RunOutcome:
+    """Phase 2: 照会結果 → 照合 → 不一致確認 → 定期報告. Writes F4 and F5 into ``out_dir``."""
+    try:
+        scope = _scope(home, agency, jimu)
+    except TenkenInputError as e:
+        raise RunFailed(str(e), input_error=True) from None
+    config = phase2_run_config(str(result_path.resolve()), round_id, str(out_dir.resolve()) if out_dir else "")
+    return _execute(home, PHASE2, scope, config, {"tenken/round": round_id or "from-request"})
