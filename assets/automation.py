@@ -5,7 +5,6 @@ Phase 1 (``phase1_request``) ends when F2 is written; days later F3 comes back a
 safe (照会番号 are stable, outputs are replaced atomically, cases keep their ids).
 """
 
-
 import time
 
 import dagster as dg
@@ -15,7 +14,7 @@ from assets.inquiry_request import inquiry_request
 from assets.inquiry_result import inquiry_result
 from assets.match_result import match_result
 from assets.mismatch_review import mismatch_review
-from assets.partitions import AGENCY, JIMU, agency_partitions, jimu_partitions, PartitionScope
+from assets.partitions import AGENCY, JIMU, PartitionScope, agency_partitions, jimu_partitions
 from assets.periodic_report import periodic_report
 from assets.resources import TenkenWorkspace
 from pipelines.inbox import Arrival, scan
@@ -40,7 +39,9 @@ SETTLE_SECONDS = 10.0
 def phase1_run_config(extract_file: str, atena_file: str = "", round_id: str = "", out_dir: str = "") -> dict:
     return {
         "ops": {
-            "extract": {"config": {"extract_file": extract_file, "atena_file": atena_file, "round_id": round_id}},
+            "extract": {
+                "config": {"extract_file": extract_file, "atena_file": atena_file, "round_id": round_id}
+            },
             "inquiry_request": {"config": {"out_dir": out_dir}},
         }
     }
@@ -81,7 +82,9 @@ def run_request(arrival: Arrival) -> dg.RunRequest:
     jobs=[phase1_job, phase2_job],
     minimum_interval_seconds=30,
     default_status=dg.DefaultSensorStatus.RUNNING,
-    description="受付フォルダ（<home>/data/inbox/<団体>/<事務>/<点検回>/）に置かれた F1・F3 で該当区分の実行を始める",
+    description=(
+        "受付フォルダ（<home>/data/inbox/<団体>/<事務>/<点検回>/）に置かれた F1・F3 で該当区分の実行を始める"
+    ),
 )
 def inbox_sensor(context: dg.SensorEvaluationContext, workspace: TenkenWorkspace) -> dg.SensorResult:
     layout = workspace.layout(context.instance)

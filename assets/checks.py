@@ -20,8 +20,8 @@ import polars as pl
 from assets.partitions import PartitionScope, inspection_partitions
 from pipelines.errors import TenkenInputError
 from pipelines.layout import Layout
-from pipelines.privacy import mask_expr, write_private
 from pipelines.outputs import write_csv_cp932
+from pipelines.privacy import mask_expr, write_private
 
 SCHEMA_CHECK = "schema_contract"
 SENSITIVE_COLUMNS = ("my_number",)
@@ -71,9 +71,7 @@ def _markdown(frame: pl.DataFrame) -> str:
 
 def preview(frame: pl.DataFrame, n: int = 5) -> dg.MetadataValue:
     """A few rows for the UI, with every 個人番号 masked."""
-    head = frame.head(n).with_columns(
-        [mask_expr(c) for c in SENSITIVE_COLUMNS if c in frame.columns]
-    )
+    head = frame.head(n).with_columns([mask_expr(c) for c in SENSITIVE_COLUMNS if c in frame.columns])
     head = head.with_columns([pl.col(c).cast(pl.String) for c in head.columns])
     return dg.MetadataValue.md(_markdown(head))
 

@@ -17,7 +17,9 @@ class ExtractConfig(dg.Config):
 class OutputDirConfig(dg.Config):
     """Where files for people are written (default: the round's folder in the tenken home)."""
 
-    out_dir: str = Field(default="", description="出力先フォルダ（既定: <home>/data/rounds/<団体>/<事務>/<点検回>/…）")
+    out_dir: str = Field(
+        default="", description="出力先フォルダ（既定: <home>/data/rounds/<団体>/<事務>/<点検回>/…）"
+    )
 
 
 class InquiryResultConfig(dg.Config):

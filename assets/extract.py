@@ -1,6 +1,5 @@
 """抽出 (extract) asset."""
 
-
 from collections.abc import Iterator
 from datetime import datetime
 from pathlib import Path

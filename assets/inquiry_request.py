@@ -1,6 +1,5 @@
 """住基照会要求 (inquiry_request) asset."""
 
-
 from collections.abc import Iterator
 from datetime import datetime
 from pathlib import Path
@@ -54,7 +53,9 @@ def inquiry_request(
     registry_path = layout.inquiry_registry(scope.agency, scope.jimu, round_id)
     in_scope = extract.filter(pl.col("scope") == Scope.IN_SCOPE.value)
     registry = assign_inquiry_numbers(in_scope["atena_no"], load_registry(registry_path))
-    out_dir = Path(config.out_dir) if config.out_dir else layout.request_dir(scope.agency, scope.jimu, round_id)
+    out_dir = (
+        Path(config.out_dir) if config.out_dir else layout.request_dir(scope.agency, scope.jimu, round_id)
+    )
     try:
         requests, manifest = write_request_files(
             build_requests(extract, registry),
@@ -71,7 +72,9 @@ def inquiry_request(
         raise input_failure(e, layout, scope, round_id, "照会要求") from None
     # the registry is saved only once the files exist, so numbers are never half-assigned
     save_registry(registry_path, registry)
-    context.log.info(f"照会要求 {manifest.total_records} 件を {len(manifest.files)} ファイルに書きました: {out_dir}")
+    context.log.info(
+        f"照会要求 {manifest.total_records} 件を {len(manifest.files)} ファイルに書きました: {out_dir}"
+    )
     yield from outputs(
         requests,
         {

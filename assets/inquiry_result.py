@@ -1,6 +1,5 @@
 """照会結果 (inquiry_result) asset."""
 
-
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -43,7 +42,13 @@ def inquiry_result(
     try:
         if config.round_id and config.round_id != round_id:
             raise TenkenInputError(
-                [Problem("ROUND_MISMATCH", column="点検回", detail=f"指定 {config.round_id} / 照会要求 {round_id}")]
+                [
+                    Problem(
+                        "ROUND_MISMATCH",
+                        column="点検回",
+                        detail=f"指定 {config.round_id} / 照会要求 {round_id}",
+                    )
+                ]
             )
         paths = result_files(Path(config.result_path))
         results, stats = read_results(paths, inquiry_request, settings)

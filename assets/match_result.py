@@ -1,6 +1,5 @@
 """照合 (match_result) asset."""
 
-
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -25,8 +24,9 @@ from schemas.match_result import MatchResults
     kinds={"polars", "csv"},
     check_specs=[schema_check_spec("match_result")],
     description=(
-        "照合: 業務側の基本4情報と住基ネットの基本4情報を項目ごとに判定し（一致・表記ゆれ一致・不一致・比較不能）、"
-        "マニュアル7.(6)の規則で A（確認不要）/B（要確認）/C（優先確認）に分類して照合結果.csv（F4, cp932）を書く。"
+        "照合: 業務側の基本4情報と住基ネットの基本4情報を項目ごとに判定し"
+        "（一致・表記ゆれ一致・不一致・比較不能）、マニュアル7.(6)の規則で"
+        " A（確認不要）/B（要確認）/C（優先確認）に分類して照合結果.csv（F4, cp932）を書く。"
         "使った判定設定は照合設定.json として結果と一緒に保存する。粒度: 点検対象1件につき1行。"
     ),
 )
@@ -43,19 +43,26 @@ def match_result(
     settings = workspace.settings(context.instance)
     round_id = inquiry_result["round_id"][0] if inquiry_result.height else extract["round_id"][0]
     try:
-        if extract["extract_id"][0] != (inquiry_result["extract_id"][0] if inquiry_result.height else extract["extract_id"][0]):
+        if extract["extract_id"][0] != (
+            inquiry_result["extract_id"][0] if inquiry_result.height else extract["extract_id"][0]
+        ):
             raise TenkenInputError([Problem("EXTRACT_CHANGED")])
-        match_settings = MatchSettings.build(scope.jimu, agencies.jimu(scope.jimu, settings), settings.matching)
+        match_settings = MatchSettings.build(
+            scope.jimu, agencies.jimu(scope.jimu, settings), settings.matching
+        )
         results = match(match_inputs(extract, inquiry_result), match_settings)
     except TenkenInputError as e:
         raise input_failure(e, layout, scope, round_id, "照合") from None
-    out_dir = Path(config.out_dir) if config.out_dir else layout.result_dir(scope.agency, scope.jimu, round_id)
+    out_dir = (
+        Path(config.out_dir) if config.out_dir else layout.result_dir(scope.agency, scope.jimu, round_id)
+    )
     files = write_match_outputs(results, match_settings, out_dir)
     stats = match_stats(results)
-    context.log.info(f"照合 {stats.records} 件: A {stats.by_grade['A']} / B {stats.by_grade['B']} / C {stats.by_grade['C']}")
-    judgement_table = pl.DataFrame(
-        [{"項目": k, **v} for k, v in stats.by_judgement.items()]
-    ).fill_null(0)
+    context.log.info(
+        f"照合 {stats.records} 件: "
+        f"A {stats.by_grade['A']} / B {stats.by_grade['B']} / C {stats.by_grade['C']}"
+    )
+    judgement_table = pl.DataFrame([{"項目": k, **v} for k, v in stats.by_judgement.items()]).fill_null(0)
     yield from outputs(
         results,
         {

@@ -1,6 +1,5 @@
 """不一致確認 (mismatch_review) asset."""
 
-
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -42,13 +41,19 @@ def mismatch_review(
     settings = workspace.settings(context.instance)
     round_id = extract["round_id"][0]
     cases = build_cases(extract, match_result)
-    out_dir = Path(config.out_dir) if config.out_dir else layout.result_dir(scope.agency, scope.jimu, round_id)
+    out_dir = (
+        Path(config.out_dir) if config.out_dir else layout.result_dir(scope.agency, scope.jimu, round_id)
+    )
     agency = agencies.agency(scope.agency, settings)
     spec = agencies.jimu(scope.jimu, settings)
     rows = write_workbook(
         masked_numbers(cases),
         out_dir / F5_FILE,
-        info={"団体": f"{agency.code} {agency.name}", "事務": f"{scope.jimu} {spec.name}", "点検回": round_id},
+        info={
+            "団体": f"{agency.code} {agency.name}",
+            "事務": f"{scope.jimu} {spec.name}",
+            "点検回": round_id,
+        },
     )
     by_grade = cases["grade"].value_counts()
     counts = dict(zip(by_grade["grade"].to_list(), by_grade["count"].to_list(), strict=True))

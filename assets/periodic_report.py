@@ -1,6 +1,5 @@
 """定期報告 (periodic_report) asset: this partition's figures."""
 
-
 from collections.abc import Iterator
 from typing import Any
 

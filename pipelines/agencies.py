@@ -54,7 +54,9 @@ def jimu(slug: str, settings: TenkenSettings) -> JimuSpec:
         return settings.jimu[slug]
     except KeyError:
         known = "、".join(sorted(settings.jimu))
-        raise TenkenInputError([Problem("JIMU_UNKNOWN", column="事務", detail=f"{slug}（設定にある事務: {known}）")]) from None
+        raise TenkenInputError(
+            [Problem("JIMU_UNKNOWN", column="事務", detail=f"{slug}（設定にある事務: {known}）")]
+        ) from None
 
 
 def default_round(today: date) -> str:

@@ -131,13 +131,13 @@ def map_columns(
             problems.append(Problem("DUPLICATE_COLUMN", file=file, line=1, column=name))
             continue
         seen[name] = i
-        col = lookup.get(name)
-        if col is None:
+        found = lookup.get(name)
+        if found is None:
             extra.append(name)
-        elif col.name in positions.values():
-            problems.append(Problem("DUPLICATE_COLUMN", file=file, line=1, column=col.contract))
+        elif found.name in positions.values():
+            problems.append(Problem("DUPLICATE_COLUMN", file=file, line=1, column=found.contract))
         else:
-            positions[i] = col.name
+            positions[i] = found.name
     for col in columns:
         if col.required and col.name not in positions.values() and col.contract not in optional_absent:
             close = difflib.get_close_matches(col.contract, extra, n=1, cutoff=0.5)
@@ -175,8 +175,15 @@ def read_csv_table(
     notes = []
     if encoding == "auto" and used != "cp932":
         notes.append(f"{file}: 文字コードを {used} と判定して読みました")
-    return parse_csv_text(text, file=file, encoding=used, columns=columns, aliases=aliases or {},
-                          optional_absent=optional_absent, notes=notes)
+    return parse_csv_text(
+        text,
+        file=file,
+        encoding=used,
+        columns=columns,
+        aliases=aliases or {},
+        optional_absent=optional_absent,
+        notes=notes,
+    )
 
 
 def parse_csv_text(
@@ -211,8 +218,14 @@ def parse_csv_text(
     last = records.filter(~blank).tail(1)
     if last.height and last["fields"][0] < width:
         raise TenkenInputError(
-            [Problem("TRUNCATED_LAST_RECORD", file=file, line=int(last["line"][0]),
-                     detail=f"{last['fields'][0]} 項目 / 見出し {width} 項目")]
+            [
+                Problem(
+                    "TRUNCATED_LAST_RECORD",
+                    file=file,
+                    line=int(last["line"][0]),
+                    detail=f"{last['fields'][0]} 項目 / 見出し {width} 項目",
+                )
+            ]
         )
     values = values.filter(~blank)
     records = records.filter(~blank)
@@ -220,12 +233,16 @@ def parse_csv_text(
         raise TenkenInputError([Problem("NO_RECORDS", file=file)])
 
     bad_count = records.filter(pl.col("fields") != width)
-    structural = bad_count.select(
-        pl.col("line").cast(pl.Int64),
-        pl.lit(None, dtype=pl.String).alias("column"),
-        pl.lit("FIELD_COUNT").alias("code"),
-        pl.format("{} 項目 / 見出し {} 項目", pl.col("fields"), pl.lit(width)).alias("detail"),
-    ) if bad_count.height else empty_problems()
+    structural = (
+        bad_count.select(
+            pl.col("line").cast(pl.Int64),
+            pl.lit(None, dtype=pl.String).alias("column"),
+            pl.lit("FIELD_COUNT").alias("code"),
+            pl.format("{} 項目 / 見出し {} 項目", pl.col("fields"), pl.lit(width)).alias("detail"),
+        )
+        if bad_count.height
+        else empty_problems()
+    )
 
     # surrounding spaces (half- and full-width) carry no meaning in any contract field
     renamed = values.select(
@@ -252,9 +269,7 @@ def _records_fast(lines: pl.Series, quoted: bool) -> pl.DataFrame:
     """One record per line: physical line number, field count, blank flag."""
     raw = pl.col("raw")
     fields = (
-        raw.str.count_matches(rf"(?:^|,){_FIELD}")
-        if quoted
-        else raw.str.count_matches(",", literal=True) + 1
+        raw.str.count_matches(rf"(?:^|,){_FIELD}") if quoted else raw.str.count_matches(",", literal=True) + 1
     )
     return pl.DataFrame({"raw": lines}).select(
         (pl.int_range(pl.len(), dtype=pl.Int64) + 1).alias("line"),
@@ -291,7 +306,7 @@ def _values_fast(data: bytes, width: int) -> pl.DataFrame:
     )
     frame = frame.select(frame.columns[:width]).slice(1)
     frame.columns = names[: frame.width]
-    return frame.with_columns([pl.lit(None, dtype=pl.String).alias(n) for n in names[frame.width:]])
+    return frame.with_columns([pl.lit(None, dtype=pl.String).alias(n) for n in names[frame.width :]])
 
 
 def _records_exact(text: str, file: str, width: int) -> tuple[pl.DataFrame, pl.DataFrame]:
@@ -300,14 +315,15 @@ def _records_exact(text: str, file: str, width: int) -> tuple[pl.DataFrame, pl.D
     starts: list[int] = []
     counts: list[int] = []
     blanks: list[bool] = []
-    rows: list[list[str]] = []
+    rows: list[list[str | None]] = []
     line = 1
     try:
         for row in reader:
             starts.append(line)
             counts.append(len(row))
             blanks.append(all(not v.strip() for v in row))
-            rows.append((row + [None] * width)[:width])  # type: ignore[list-item]
+            padded: list[str | None] = [*row, *([None] * width)]
+            rows.append(padded[:width])
             line = reader.line_num + 1
     except csv.Error:
         raise TenkenInputError([Problem("UNTERMINATED_QUOTE", file=file, line=line)]) from None

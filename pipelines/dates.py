@@ -98,8 +98,12 @@ def _parse_distinct(frame: pl.DataFrame, column: str, *, today: date, prefix: st
         era.alias("_era"),
         era_year.alias("_era_year"),
         _to_int(pl.coalesce(_field("c1"), _field("p1"))).alias("_west_year"),
-        _to_int(pl.coalesce(_field("c2"), _field("p2"), _field("g3"), _field("k3"), _field("l3"))).alias("_m"),
-        _to_int(pl.coalesce(_field("c3"), _field("p3"), _field("g4"), _field("k4"), _field("l4"))).alias("_d"),
+        _to_int(pl.coalesce(_field("c2"), _field("p2"), _field("g3"), _field("k3"), _field("l3"))).alias(
+            "_m"
+        ),
+        _to_int(pl.coalesce(_field("c3"), _field("p3"), _field("g4"), _field("k4"), _field("l4"))).alias(
+            "_d"
+        ),
     ).with_columns(
         pl.coalesce(
             _era_lookup(pl.col("_era"), "offset", pl.Int32()) + pl.col("_era_year"),
@@ -151,8 +155,10 @@ def parse_compact_dates(frame: pl.DataFrame, column: str, *, prefix: str) -> pl.
     blank = text.is_null() | (text.str.len_chars() == 0)
     bad = ~text.str.contains(r"^\d{8}$") | value.is_null()
     out = frame.with_columns(
-        pl.when(blank).then(pl.lit(None, dtype=pl.String))
-        .when(bad).then(pl.lit("RESULT_DATE"))
+        pl.when(blank)
+        .then(pl.lit(None, dtype=pl.String))
+        .when(bad)
+        .then(pl.lit("RESULT_DATE"))
         .otherwise(pl.lit(None, dtype=pl.String))
         .alias(f"{prefix}_problem")
     )

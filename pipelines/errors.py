@@ -12,7 +12,7 @@ quoted; for 個人番号 only its masked form is shown.
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 import polars as pl
 
@@ -32,7 +32,7 @@ CATALOGUE: dict[str, tuple[str, str]] = {
         "設定 encoding を cp932 にするか、UTF-8 で保存し直したファイル",
     ),
     "UNTERMINATED_QUOTE": (
-        "引用符（\"）が閉じられないままファイルが終わっています（途中で切れている可能性）",
+        '引用符（"）が閉じられないままファイルが終わっています（途中で切れている可能性）',
         "すべての引用符が閉じられた完全なファイル",
     ),
     "TRUNCATED_LAST_RECORD": (
@@ -194,8 +194,7 @@ def problems_from_frame(frame: pl.DataFrame, file: str | None) -> list[Problem]:
     """Turn a problems frame into Problems, ordered by line then column."""
     rows = frame.sort(["line", "column"], nulls_last=True).iter_rows(named=True)
     return [
-        Problem(r["code"], file=file, line=r["line"], column=r["column"], detail=r["detail"])
-        for r in rows
+        Problem(r["code"], file=file, line=r["line"], column=r["column"], detail=r["detail"]) for r in rows
     ]
 
 

@@ -20,7 +20,7 @@ import polars as pl
 from pipelines.checkdigit import my_number_valid_expr
 from pipelines.csvfile import LINE, CsvTable, control_character_problems, read_csv_table
 from pipelines.dates import parse_dates
-from pipelines.errors import PROBLEM_SCHEMA, Problem, TenkenInputError, empty_problems, problems_from_frame
+from pipelines.errors import PROBLEM_SCHEMA, TenkenInputError, problems_from_frame
 from schemas.codes import ACQUISITION_ROUTES, AUTO_LINKED, RESIDENT_CLASSES, SEX_CODES, Scope
 from schemas.config import JimuSpec, TenkenSettings
 from schemas.extract import F1_COLUMNS, F1B_COLUMNS
@@ -155,7 +155,9 @@ def extract(
     atena = pl.col("atena_no")
     rules = [
         _problem(atena.is_null(), "REQUIRED_BLANK", "宛名番号"),
-        _problem(atena.is_not_null() & ~atena.str.contains(r"^[A-Za-z0-9]{1,16}$"), "ATENA_FORMAT", "宛名番号"),
+        _problem(
+            atena.is_not_null() & ~atena.str.contains(r"^[A-Za-z0-9]{1,16}$"), "ATENA_FORMAT", "宛名番号"
+        ),
         _problem(atena.is_not_null() & atena.is_duplicated(), "ATENA_DUPLICATE", "宛名番号", atena),
         _problem(
             number.is_null(),
@@ -228,7 +230,10 @@ def extract(
         .explode("_problems")
         .unnest("_problems")
         .with_columns(
-            pl.when(pl.col("code") == "DATE").then(pl.col("birth_problem")).otherwise(pl.col("code")).alias("code")
+            pl.when(pl.col("code") == "DATE")
+            .then(pl.col("birth_problem"))
+            .otherwise(pl.col("code"))
+            .alias("code")
         )
         .select(list(PROBLEM_SCHEMA))
     )
@@ -267,8 +272,12 @@ def extract(
                 else pl.lit(None, dtype=pl.String)
             ).alias("sex"),
             "address",
-            pl.when(pl.col("resident_code").is_in(RESIDENT_CLASSES)).then(pl.col("resident_code")).alias("resident_class"),
-            pl.when(pl.col("route_code").is_in(ACQUISITION_ROUTES)).then(pl.col("route_code")).alias("acquisition_route"),
+            pl.when(pl.col("resident_code").is_in(RESIDENT_CLASSES))
+            .then(pl.col("resident_code"))
+            .alias("resident_class"),
+            pl.when(pl.col("route_code").is_in(ACQUISITION_ROUTES))
+            .then(pl.col("route_code"))
+            .alias("acquisition_route"),
             "scope",
             "problem_codes",
         )

@@ -91,9 +91,7 @@ def assign_inquiry_numbers(atena_numbers: pl.Series, previous: pl.DataFrame | No
     return registry
 
 
-def build_requests(
-    extract_records: pl.DataFrame, registry: pl.DataFrame
-) -> pl.DataFrame:
+def build_requests(extract_records: pl.DataFrame, registry: pl.DataFrame) -> pl.DataFrame:
     """One request row per 点検対象 record, with its 照会番号 (sorted by 照会番号)."""
     in_scope = extract_records.filter(pl.col("scope") == Scope.IN_SCOPE.value)
     return (
@@ -124,7 +122,10 @@ def write_request_files(
     bad = requests.filter(~pl.all_horizontal([in_jis0208_expr(pl.col(f)) for f in fields]))
     if bad.height:
         raise TenkenInputError(
-            [Problem("NOT_JIS0208", column="照会番号/個人番号", detail=f"照会番号 {n}") for n in bad["inquiry_no"]]
+            [
+                Problem("NOT_JIS0208", column="照会番号/個人番号", detail=f"照会番号 {n}")
+                for n in bad["inquiry_no"]
+            ]
         )
     private_dir(out_dir)
     for stale in out_dir.glob(f"request_{agency}_{jimu}_{round_id}_*.csv"):

@@ -33,12 +33,16 @@ def result_files(path: Path) -> list[Path]:
     if path.is_dir():
         files = sorted(p for p in path.iterdir() if p.suffix.lower() == ".csv" and p.is_file())
         if not files:
-            raise TenkenInputError([Problem("FILE_NOT_FOUND", file=str(path), detail="フォルダに CSV がありません")])
+            raise TenkenInputError(
+                [Problem("FILE_NOT_FOUND", file=str(path), detail="フォルダに CSV がありません")]
+            )
         return files
     return [path]
 
 
-def _rule(frame: pl.DataFrame, cond: pl.Expr, code: str, column: str, detail: pl.Expr | None = None) -> pl.DataFrame:
+def _rule(
+    frame: pl.DataFrame, cond: pl.Expr, code: str, column: str, detail: pl.Expr | None = None
+) -> pl.DataFrame:
     hit = frame.filter(cond)
     return hit.select(
         pl.col(LINE).alias("line"),
@@ -76,23 +80,52 @@ def read_results(
     joined = raw.join(sent, on="inquiry_no", how="left")
     checks = [
         _rule(joined, ~ino.str.contains(r"^\d{10}$").fill_null(False), "INQUIRY_NO_FORMAT", "照会番号", ino),
-        _rule(joined, ino.str.contains(r"^\d{10}$") & pl.col("atena_no").is_null(), "INQUIRY_NO_UNKNOWN", "照会番号", ino),
+        _rule(
+            joined,
+            ino.str.contains(r"^\d{10}$") & pl.col("atena_no").is_null(),
+            "INQUIRY_NO_UNKNOWN",
+            "照会番号",
+            ino,
+        ),
         _rule(joined, ino.is_not_null() & ino.is_duplicated(), "INQUIRY_NO_DUPLICATE", "照会番号", ino),
         _rule(
             joined,
-            pl.col("_sent_number").is_not_null() & (pl.col("my_number") != pl.col("_sent_number")).fill_null(True),
+            pl.col("_sent_number").is_not_null()
+            & (pl.col("my_number") != pl.col("_sent_number")).fill_null(True),
             "RESULT_MYNUMBER_DIFFERS",
             "個人番号",
             pl.format("照会番号 {}", ino),
         ),
-        _rule(joined, ~pl.col("result_code").is_in([c.value for c in ResultCode]).fill_null(False),
-              "RESULT_CODE", "処理結果", pl.col("result_code")),
+        _rule(
+            joined,
+            ~pl.col("result_code").is_in([c.value for c in ResultCode]).fill_null(False),
+            "RESULT_CODE",
+            "処理結果",
+            pl.col("result_code"),
+        ),
         _rule(joined, found & pl.col("juki_name").is_null(), "RESULT_FIELD_BLANK", "氏名"),
         _rule(joined, found & pl.col("juki_birth_date_text").is_null(), "RESULT_FIELD_BLANK", "生年月日"),
-        _rule(joined, pl.col("juki_birth_problem").is_not_null(), "RESULT_DATE", "生年月日", pl.col("juki_birth_date_text")),
-        _rule(joined, pl.col("move_problem").is_not_null(), "RESULT_DATE", "異動年月日", pl.col("move_date_text")),
-        _rule(joined, pl.col("juki_sex").is_not_null() & ~pl.col("juki_sex").is_in(["1", "2"]),
-              "RESULT_SEX", "性別", pl.col("juki_sex")),
+        _rule(
+            joined,
+            pl.col("juki_birth_problem").is_not_null(),
+            "RESULT_DATE",
+            "生年月日",
+            pl.col("juki_birth_date_text"),
+        ),
+        _rule(
+            joined,
+            pl.col("move_problem").is_not_null(),
+            "RESULT_DATE",
+            "異動年月日",
+            pl.col("move_date_text"),
+        ),
+        _rule(
+            joined,
+            pl.col("juki_sex").is_not_null() & ~pl.col("juki_sex").is_in(["1", "2"]),
+            "RESULT_SEX",
+            "性別",
+            pl.col("juki_sex"),
+        ),
     ]
     found_rows = pl.concat(checks)
     problems += [

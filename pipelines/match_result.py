@@ -52,20 +52,28 @@ def match_inputs(extract_records: pl.DataFrame, results: pl.DataFrame) -> pl.Dat
     joined = results.join(biz, on="atena_no", how="inner")
     if joined.height != results.height or joined.height != in_scope.height:
         raise TenkenInputError(
-            [Problem("EXTRACT_CHANGED", detail=f"照会結果 {results.height} 件 / 点検対象 {in_scope.height} 件")]
+            [
+                Problem(
+                    "EXTRACT_CHANGED", detail=f"照会結果 {results.height} 件 / 点検対象 {in_scope.height} 件"
+                )
+            ]
         )
     holders = (
         joined.group_by("my_number")
         .agg(pl.col("atena_no").alias("_holders"))
         .filter(pl.col("_holders").list.len() > 1)
     )
-    return joined.join(holders, on="my_number", how="left").with_columns(
-        pl.col("_holders")
-        .list.set_difference(pl.concat_list(pl.col("atena_no")))
-        .list.sort()
-        .list.join(",")
-        .alias("number_shared_by")
-    ).drop("_holders")
+    return (
+        joined.join(holders, on="my_number", how="left")
+        .with_columns(
+            pl.col("_holders")
+            .list.set_difference(pl.concat_list(pl.col("atena_no")))
+            .list.sort()
+            .list.join(",")
+            .alias("number_shared_by")
+        )
+        .drop("_holders")
+    )
 
 
 def match(inputs: pl.DataFrame, settings: MatchSettings) -> pl.DataFrame:
@@ -87,7 +95,9 @@ def match(inputs: pl.DataFrame, settings: MatchSettings) -> pl.DataFrame:
         *[f"judgement_{c.field.value}" for c in comparisons],
         *[f"level_{c.field.value}" for c in comparisons],
         "likely_cause",
-        pl.col("likely_owner") if "likely_owner" in with_causes.columns else pl.lit(None, dtype=pl.String).alias("likely_owner"),
+        pl.col("likely_owner")
+        if "likely_owner" in with_causes.columns
+        else pl.lit(None, dtype=pl.String).alias("likely_owner"),
         pl.col("priority").cast(pl.Int64),
         "number_shared_by",
         "biz_name",
@@ -112,7 +122,9 @@ def match_stats(results: pl.DataFrame) -> MatchStats:
         return dict(zip(vc[column].to_list(), vc["count"].to_list(), strict=True))
 
     by_grade = {g.value: 0 for g in Grade} | counts("grade")
-    judgements = {c.removeprefix("judgement_"): counts(c) for c in results.columns if c.startswith("judgement_")}
+    judgements = {
+        c.removeprefix("judgement_"): counts(c) for c in results.columns if c.startswith("judgement_")
+    }
     return MatchStats(results.height, by_grade, judgements, counts("likely_cause"))
 
 
@@ -120,7 +132,9 @@ def f4_frame(results: pl.DataFrame) -> pl.DataFrame:
     """F4 columns exactly, dates as YYYYMMDD."""
     return results.select(
         [
-            (pl.col(code).dt.strftime("%Y%m%d") if results.schema[code] == pl.Date else pl.col(code)).alias(name)
+            (pl.col(code).dt.strftime("%Y%m%d") if results.schema[code] == pl.Date else pl.col(code)).alias(
+                name
+            )
             for name, code in F4_COLUMNS
         ]
     )

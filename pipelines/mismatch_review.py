@@ -18,9 +18,11 @@ NEEDS_FIX_PRIORITY = 5
 
 def _problem_text(codes: pl.Expr) -> pl.Expr:
     """``MYNUMBER_CHECK_DIGIT,DATE_FUTURE`` → the Japanese messages, for 判定理由."""
-    return codes.str.split(",").list.eval(
-        pl.element().replace_strict({k: v[0] for k, v in CATALOGUE.items()}, default=pl.element())
-    ).list.join("・")
+    return (
+        codes.str.split(",")
+        .list.eval(pl.element().replace_strict({k: v[0] for k, v in CATALOGUE.items()}, default=pl.element()))
+        .list.join("・")
+    )
 
 
 def build_cases(extract_records: pl.DataFrame, match_results: pl.DataFrame | None) -> pl.DataFrame:
@@ -45,7 +47,9 @@ def build_cases(extract_records: pl.DataFrame, match_results: pl.DataFrame | Non
     if needs_fix.height:
         parts.append(
             needs_fix.select(
-                pl.format("{}-R{}", pl.col("round_id"), pl.col("line").cast(pl.String).str.zfill(7)).alias("case_id"),
+                pl.format("{}-R{}", pl.col("round_id"), pl.col("line").cast(pl.String).str.zfill(7)).alias(
+                    "case_id"
+                ),
                 "round_id",
                 pl.lit(NEEDS_FIX_PRIORITY, dtype=pl.Int64).alias("priority"),
                 "my_number",
@@ -55,8 +59,10 @@ def build_cases(extract_records: pl.DataFrame, match_results: pl.DataFrame | Non
                 pl.lit(None, dtype=pl.String).alias("likely_owner"),
                 "atena_no",
                 pl.lit(None, dtype=pl.String).alias("inquiry_no"),
-                *[pl.lit(None, dtype=pl.String).alias(f"judgement_{f}") for f in
-                  ("name", "kana", "birth_date", "sex", "municipality", "town")],
+                *[
+                    pl.lit(None, dtype=pl.String).alias(f"judgement_{f}")
+                    for f in ("name", "kana", "birth_date", "sex", "municipality", "town")
+                ],
                 pl.col("name").alias("biz_name"),
                 pl.lit(None, dtype=pl.String).alias("juki_name"),
                 pl.col("name_kana").alias("biz_kana"),

@@ -77,5 +77,8 @@ def check_reconciles(row: dict[str, object]) -> None:
 
     if n("rows_read") != n("out_of_scope") + n("needs_fix") + n("in_scope"):
         raise ReconciliationError(f"抽出件数が合いません: {row}")
-    if n("in_scope") != n("grade_a") + n("grade_b") + n("grade_c") + n("not_inquired") or n("not_inquired") < 0:
+    if (
+        n("in_scope") != n("grade_a") + n("grade_b") + n("grade_c") + n("not_inquired")
+        or n("not_inquired") < 0
+    ):
         raise ReconciliationError(f"点検対象件数が合いません: {row}")

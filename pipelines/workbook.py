@@ -66,10 +66,12 @@ def write_workbook(
             "strings_to_urls": False,
         },
     )
-    header = book.add_format({"bold": True, "bg_color": "#DDEBF7", "border": 1, "text_wrap": True,
-                              "valign": "top", "locked": True})
-    staff_header = book.add_format({"bold": True, "bg_color": "#FFF2CC", "border": 1, "text_wrap": True,
-                                    "valign": "top", "locked": True})
+    header = book.add_format(
+        {"bold": True, "bg_color": "#DDEBF7", "border": 1, "text_wrap": True, "valign": "top", "locked": True}
+    )
+    staff_header = book.add_format(
+        {"bold": True, "bg_color": "#FFF2CC", "border": 1, "text_wrap": True, "valign": "top", "locked": True}
+    )
     ro = book.add_format({"bg_color": "#F2F2F2", "locked": True})
     ro_c = book.add_format({"bg_color": "#FCE4D6", "locked": True, "bold": True})
     editable = book.add_format({"locked": False})
@@ -82,11 +84,14 @@ def write_workbook(
         values = frame[code].cast(pl.String).fill_null("").to_list() if code in frame.columns else [""] * n
         fmt = ro
         sheet.write_column(1, j, values, fmt)
-        sheet.set_column(j, j, 14 if code not in ("grade_reason", "likely_cause", "biz_address", "juki_address") else 28)
+        sheet.set_column(
+            j, j, 14 if code not in ("grade_reason", "likely_cause", "biz_address", "juki_address") else 28
+        )
     grade_col = [c for _, c in ro_cols].index("grade")
     if n:
-        sheet.conditional_format(1, grade_col, n, grade_col,
-                                 {"type": "cell", "criteria": "==", "value": '"C"', "format": ro_c})
+        sheet.conditional_format(
+            1, grade_col, n, grade_col, {"type": "cell", "criteria": "==", "value": '"C"', "format": ro_c}
+        )
     base = len(ro_cols)
     today = datetime.now().date()
     for k, col in enumerate(STAFF_COLUMNS):
@@ -102,25 +107,46 @@ def write_workbook(
         if n == 0:
             continue
         if col.choices:
-            sheet.data_validation(1, j, n, j, {
-                "validate": "list",
-                "source": list(col.choices),
-                "error_title": col.contract,
-                "error_message": "一覧から選んでください: " + "、".join(col.choices),
-            })
+            sheet.data_validation(
+                1,
+                j,
+                n,
+                j,
+                {
+                    "validate": "list",
+                    "source": list(col.choices),
+                    "error_title": col.contract,
+                    "error_message": "一覧から選んでください: " + "、".join(col.choices),
+                },
+            )
         elif col.is_date:
-            sheet.data_validation(1, j, n, j, {
-                "validate": "date",
-                "criteria": "between",
-                "minimum": datetime(2000, 1, 1),
-                "maximum": "=TODAY()",
-                "error_title": col.contract,
-                "error_message": f"日付（{today:%Y/%m/%d} 以前）を入力してください",
-            })
+            sheet.data_validation(
+                1,
+                j,
+                n,
+                j,
+                {
+                    "validate": "date",
+                    "criteria": "between",
+                    "minimum": datetime(2000, 1, 1),
+                    "maximum": "=TODAY()",
+                    "error_title": col.contract,
+                    "error_message": f"日付（{today:%Y/%m/%d} 以前）を入力してください",
+                },
+            )
     sheet.freeze_panes(1, 3)
     sheet.autofilter(0, 0, max(n, 1), base + len(STAFF_COLUMNS) - 1)
-    sheet.protect("", {"autofilter": True, "sort": True, "format_columns": True, "format_rows": True,
-                       "select_locked_cells": True, "select_unlocked_cells": True})
+    sheet.protect(
+        "",
+        {
+            "autofilter": True,
+            "sort": True,
+            "format_columns": True,
+            "format_rows": True,
+            "select_locked_cells": True,
+            "select_unlocked_cells": True,
+        },
+    )
 
     check = book.add_worksheet(CHECK_SHEET)
     check.write_row(0, 0, ["case_id", "row_hash"])
@@ -133,16 +159,19 @@ def write_workbook(
     help_sheet.set_column(1, 1, 80)
     lines = [
         ("確認作業リスト", "B（要確認）・C（優先確認）と要修正の案件。優先度の小さい順に確認してください。"),
-        ("入力する列", "黄色の見出しの列のみ入力できます（灰色の列は照合結果で、変更すると取り込めません）。"),
+        (
+            "入力する列",
+            "黄色の見出しの列のみ入力できます（灰色の列は照合結果で、変更すると取り込めません）。",
+        ),
         ("確認者", "担当者とは別の人が確認してください（横断的ガイドライン: 登録の二人確認）。"),
         ("個人番号", "下4桁のみ表示しています。番号は業務システムで宛名番号から確認してください。"),
         *[(k, v) for k, v in info.items()],
         ("作成日時", datetime.now().isoformat(timespec="seconds")),
         ("件数", str(n)),
     ]
-    for i, (k, v) in enumerate(lines):
-        help_sheet.write_string(i, 0, k)
-        help_sheet.write_string(i, 1, v)
+    for row, (key, value) in enumerate(lines):
+        help_sheet.write_string(row, 0, key)
+        help_sheet.write_string(row, 1, value)
     book.close()
     write_private(path, buffer.getvalue())
     return n

@@ -45,11 +45,15 @@ class JimuSpec(_Strict):
 class InputSettings(_Strict):
     encoding: Literal["auto", "cp932", "utf-8"] = Field(
         "auto",
-        description="入力ファイルの文字コード。auto は cp932 を既定に UTF-8（BOM 有無とも）を判別して報告する",
+        description=(
+            "入力ファイルの文字コード。auto は cp932 を既定に UTF-8（BOM 有無とも）を判別して報告する"
+        ),
     )
     on_row_error: Literal["reject", "quarantine"] = Field(
         "reject",
-        description="行の誤り: reject はファイル全体を受け付けない（全件列挙）、quarantine は要修正として案件化",
+        description=(
+            "行の誤り: reject はファイル全体を受け付けない（全件列挙）、quarantine は要修正として案件化"
+        ),
     )
     max_input_bytes: int = Field(
         6 * 1024**3,
@@ -151,7 +155,9 @@ def load_settings(path: Path | None) -> TenkenSettings:
     except yaml.YAMLError as e:
         raise ConfigError(f"設定ファイル「{path}」を YAML として読めません: {e} [CONFIG_INVALID]") from None
     if not isinstance(data, dict):
-        raise ConfigError(f"設定ファイル「{path}」の最上位は対応表（キー: 値）にしてください [CONFIG_INVALID]")
+        raise ConfigError(
+            f"設定ファイル「{path}」の最上位は対応表（キー: 値）にしてください [CONFIG_INVALID]"
+        )
     return parse_settings(data, str(path))
 
 

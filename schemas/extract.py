@@ -7,9 +7,9 @@ Grain of ``ExtractRecords``: one row per data row of F1, whatever its fate (点�
 from __future__ import annotations
 
 from datetime import date
-from typing import Optional
 
 import pandera.polars as pa
+import polars as pl
 
 from schemas.codes import ACQUISITION_ROUTES, RESIDENT_CLASSES, Scope
 from schemas.layout import Column
@@ -38,29 +38,29 @@ class ExtractRecords(pa.DataFrameModel):
     round_id: str = pa.Field(description="点検回")
     extract_id: str = pa.Field(description="取り込んだ F1（と F1b）の SHA-256 の先頭16桁")
     line: int = pa.Field(ge=2, unique=True, description="F1 の物理行番号（見出しが1行目）")
-    atena_no: Optional[str] = pa.Field(nullable=True, description="宛名番号")
-    my_number: Optional[str] = pa.Field(nullable=True, description="個人番号（特定個人情報）")
-    name: Optional[str] = pa.Field(nullable=True, description="漢字氏名")
-    name_kana: Optional[str] = pa.Field(nullable=True, description="カナ氏名")
-    birth_date_text: Optional[str] = pa.Field(nullable=True, description="生年月日（ファイルの表記のまま）")
-    birth_date: Optional[date] = pa.Field(nullable=True, description="生年月日（西暦）")
-    sex: Optional[str] = pa.Field(nullable=True, isin=["1", "2"], description="性別 1 男 / 2 女")
-    address: Optional[str] = pa.Field(nullable=True, description="住所")
-    resident_class: Optional[str] = pa.Field(nullable=True, isin=list(RESIDENT_CLASSES))
-    acquisition_route: Optional[str] = pa.Field(nullable=True, isin=list(ACQUISITION_ROUTES))
+    atena_no: str | None = pa.Field(nullable=True, description="宛名番号")
+    my_number: str | None = pa.Field(nullable=True, description="個人番号（特定個人情報）")
+    name: str | None = pa.Field(nullable=True, description="漢字氏名")
+    name_kana: str | None = pa.Field(nullable=True, description="カナ氏名")
+    birth_date_text: str | None = pa.Field(nullable=True, description="生年月日（ファイルの表記のまま）")
+    birth_date: date | None = pa.Field(nullable=True, description="生年月日（西暦）")
+    sex: str | None = pa.Field(nullable=True, isin=["1", "2"], description="性別 1 男 / 2 女")
+    address: str | None = pa.Field(nullable=True, description="住所")
+    resident_class: str | None = pa.Field(nullable=True, isin=list(RESIDENT_CLASSES))
+    acquisition_route: str | None = pa.Field(nullable=True, isin=list(ACQUISITION_ROUTES))
     scope: str = pa.Field(isin=[s.value for s in Scope], description="点検対象 / 対象外 / 要修正")
-    problem_codes: Optional[str] = pa.Field(nullable=True, description="行の誤りのコード（カンマ区切り）")
+    problem_codes: str | None = pa.Field(nullable=True, description="行の誤りのコード（カンマ区切り）")
 
     class Config:
         strict = True
 
     @pa.dataframe_check(name="in_scope_rows_are_complete")
     @classmethod
-    def _in_scope_complete(cls, data: pa.PolarsData):  # type: ignore[no-untyped-def]
-        import polars as pl
+    def _in_scope_complete(cls, data: pa.PolarsData) -> pl.LazyFrame:
 
         in_scope = pl.col("scope") == Scope.IN_SCOPE.value
-        complete = pl.all_horizontal(
-            pl.col("atena_no", "my_number", "name", "birth_date").is_not_null()
-        ) & pl.col("problem_codes").is_null()
+        complete = (
+            pl.all_horizontal(pl.col("atena_no", "my_number", "name", "birth_date").is_not_null())
+            & pl.col("problem_codes").is_null()
+        )
         return data.lazyframe.select(~in_scope | complete)

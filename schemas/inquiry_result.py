@@ -6,7 +6,6 @@ Grain of ``InquiryResults``: one row per request row (照会番号), each back e
 from __future__ import annotations
 
 from datetime import date
-from typing import Optional
 
 import pandera.polars as pa
 
@@ -34,13 +33,13 @@ class InquiryResults(pa.DataFrameModel):
     atena_no: str = pa.Field(unique=True)
     my_number: str = pa.Field(str_matches=r"^\d{12}$")
     result_code: str = pa.Field(isin=[c.value for c in ResultCode])
-    juki_name: Optional[str] = pa.Field(nullable=True)
-    juki_kana: Optional[str] = pa.Field(nullable=True)
-    juki_birth_date: Optional[date] = pa.Field(nullable=True)
-    juki_sex: Optional[str] = pa.Field(nullable=True, isin=["1", "2"])
-    juki_address: Optional[str] = pa.Field(nullable=True)
-    move_reason: Optional[str] = pa.Field(nullable=True)
-    move_date: Optional[date] = pa.Field(nullable=True)
+    juki_name: str | None = pa.Field(nullable=True)
+    juki_kana: str | None = pa.Field(nullable=True)
+    juki_birth_date: date | None = pa.Field(nullable=True)
+    juki_sex: str | None = pa.Field(nullable=True, isin=["1", "2"])
+    juki_address: str | None = pa.Field(nullable=True)
+    move_reason: str | None = pa.Field(nullable=True)
+    move_date: date | None = pa.Field(nullable=True)
     result_file: str = pa.Field(description="この行が載っていた F3 ファイル名")
 
     class Config:

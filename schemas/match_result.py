@@ -6,7 +6,6 @@ Grain of ``MatchResults``: one row per 点検対象 record with its 住基ネッ
 from __future__ import annotations
 
 from datetime import date
-from typing import Optional
 
 import pandera.polars as pa
 
@@ -62,22 +61,22 @@ class MatchResults(pa.DataFrameModel):
     level_sex: str
     level_municipality: str
     level_town: str
-    likely_cause: Optional[str] = pa.Field(nullable=True)
-    likely_owner: Optional[str] = pa.Field(nullable=True, description="真の持ち主と思われる宛名番号")
+    likely_cause: str | None = pa.Field(nullable=True)
+    likely_owner: str | None = pa.Field(nullable=True, description="真の持ち主と思われる宛名番号")
     priority: int = pa.Field(ge=1, le=9)
-    number_shared_by: Optional[str] = pa.Field(nullable=True)
-    biz_name: Optional[str] = pa.Field(nullable=True)
-    biz_kana: Optional[str] = pa.Field(nullable=True)
-    biz_birth_date: Optional[date] = pa.Field(nullable=True)
-    biz_sex: Optional[str] = pa.Field(nullable=True)
-    biz_address: Optional[str] = pa.Field(nullable=True)
-    juki_name: Optional[str] = pa.Field(nullable=True)
-    juki_kana: Optional[str] = pa.Field(nullable=True)
-    juki_birth_date: Optional[date] = pa.Field(nullable=True)
-    juki_sex: Optional[str] = pa.Field(nullable=True)
-    juki_address: Optional[str] = pa.Field(nullable=True)
-    move_reason: Optional[str] = pa.Field(nullable=True)
-    move_date: Optional[date] = pa.Field(nullable=True)
+    number_shared_by: str | None = pa.Field(nullable=True)
+    biz_name: str | None = pa.Field(nullable=True)
+    biz_kana: str | None = pa.Field(nullable=True)
+    biz_birth_date: date | None = pa.Field(nullable=True)
+    biz_sex: str | None = pa.Field(nullable=True)
+    biz_address: str | None = pa.Field(nullable=True)
+    juki_name: str | None = pa.Field(nullable=True)
+    juki_kana: str | None = pa.Field(nullable=True)
+    juki_birth_date: date | None = pa.Field(nullable=True)
+    juki_sex: str | None = pa.Field(nullable=True)
+    juki_address: str | None = pa.Field(nullable=True)
+    move_reason: str | None = pa.Field(nullable=True)
+    move_date: date | None = pa.Field(nullable=True)
 
     class Config:
         strict = True

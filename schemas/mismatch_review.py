@@ -9,7 +9,6 @@ stable: ``<点検回>-<照会番号>`` for a record that was looked up, ``<点�
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Optional
 
 import pandera.polars as pa
 
@@ -79,27 +78,27 @@ class MismatchCases(pa.DataFrameModel):
     priority: int = pa.Field(ge=1, le=9)
     grade: str = pa.Field(isin=CASE_GRADES, description="B / C / 要修正")
     grade_reason: str
-    likely_cause: Optional[str] = pa.Field(nullable=True)
-    likely_owner: Optional[str] = pa.Field(nullable=True)
-    atena_no: Optional[str] = pa.Field(nullable=True)
-    my_number: Optional[str] = pa.Field(nullable=True, description="個人番号（特定個人情報）")
-    inquiry_no: Optional[str] = pa.Field(nullable=True)
-    judgement_name: Optional[str] = pa.Field(nullable=True)
-    judgement_kana: Optional[str] = pa.Field(nullable=True)
-    judgement_birth_date: Optional[str] = pa.Field(nullable=True)
-    judgement_sex: Optional[str] = pa.Field(nullable=True)
-    judgement_municipality: Optional[str] = pa.Field(nullable=True)
-    judgement_town: Optional[str] = pa.Field(nullable=True)
-    biz_name: Optional[str] = pa.Field(nullable=True)
-    juki_name: Optional[str] = pa.Field(nullable=True)
-    biz_kana: Optional[str] = pa.Field(nullable=True)
-    juki_kana: Optional[str] = pa.Field(nullable=True)
-    biz_birth_date: Optional[str] = pa.Field(nullable=True)
-    juki_birth_date: Optional[str] = pa.Field(nullable=True)
-    biz_sex: Optional[str] = pa.Field(nullable=True)
-    juki_sex: Optional[str] = pa.Field(nullable=True)
-    biz_address: Optional[str] = pa.Field(nullable=True)
-    juki_address: Optional[str] = pa.Field(nullable=True)
+    likely_cause: str | None = pa.Field(nullable=True)
+    likely_owner: str | None = pa.Field(nullable=True)
+    atena_no: str | None = pa.Field(nullable=True)
+    my_number: str | None = pa.Field(nullable=True, description="個人番号（特定個人情報）")
+    inquiry_no: str | None = pa.Field(nullable=True)
+    judgement_name: str | None = pa.Field(nullable=True)
+    judgement_kana: str | None = pa.Field(nullable=True)
+    judgement_birth_date: str | None = pa.Field(nullable=True)
+    judgement_sex: str | None = pa.Field(nullable=True)
+    judgement_municipality: str | None = pa.Field(nullable=True)
+    judgement_town: str | None = pa.Field(nullable=True)
+    biz_name: str | None = pa.Field(nullable=True)
+    juki_name: str | None = pa.Field(nullable=True)
+    biz_kana: str | None = pa.Field(nullable=True)
+    juki_kana: str | None = pa.Field(nullable=True)
+    biz_birth_date: str | None = pa.Field(nullable=True)
+    juki_birth_date: str | None = pa.Field(nullable=True)
+    biz_sex: str | None = pa.Field(nullable=True)
+    juki_sex: str | None = pa.Field(nullable=True)
+    biz_address: str | None = pa.Field(nullable=True)
+    juki_address: str | None = pa.Field(nullable=True)
 
     class Config:
         strict = True

@@ -70,14 +70,21 @@ def request(
     h = resolve_home(home)
     try:
         outcome = runner.request(
-            h, agency=agency, jimu=jimu, extract_file=extract, atena_file=atena, round_id=round_id, out_dir=out
+            h,
+            agency=agency,
+            jimu=jimu,
+            extract_file=extract,
+            atena_file=atena,
+            round_id=round_id,
+            out_dir=out,
         )
     except RunFailed as e:
         _fail(e)
     meta = outcome.metadata.get("extract", {})
     req = outcome.metadata.get("inquiry_request", {})
     typer.echo(
-        f"抽出 {meta.get('抽出件数')} 件（点検対象 {meta.get('点検対象件数')}・対象外 {meta.get('対象外件数')}"
+        f"抽出 {meta.get('抽出件数')} 件（点検対象 {meta.get('点検対象件数')}"
+        f"・対象外 {meta.get('対象外件数')}"
         f"・要修正 {meta.get('要修正件数')}）"
     )
     typer.echo(f"照会要求 {req.get('照会件数')} 件を {req.get('ファイル数')} ファイルに書きました: {out}")
@@ -103,7 +110,9 @@ def match(
         _fail(e)
     m = outcome.metadata.get("match_result", {})
     typer.echo(f"照合 A {m.get('A件数')} / B {m.get('B件数')} / C {m.get('C件数')}")
-    for line in _files(outcome, "match_result", "照合結果.csv") + _files(outcome, "mismatch_review", "確認作業リスト"):
+    for line in _files(outcome, "match_result", "照合結果.csv") + _files(
+        outcome, "mismatch_review", "確認作業リスト"
+    ):
         typer.echo(line)
 
 

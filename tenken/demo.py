@@ -63,8 +63,14 @@ def run_partition(home: Home, part: DemoPartition, scale: float, seed: int) -> D
     inputs = layout.data / "demo" / part.agency / part.jimu / DEMO_ROUND
     extract_file = data.write_extract(inputs / "点検用元ファイル.csv")
     atena_file = data.write_atena(inputs / "統合宛名ファイル.csv") if part.with_atena else None
-    request(home, agency=part.agency, jimu=part.jimu, extract_file=extract_file, atena_file=atena_file,
-            round_id=DEMO_ROUND)
+    request(
+        home,
+        agency=part.agency,
+        jimu=part.jimu,
+        extract_file=extract_file,
+        atena_file=atena_file,
+        round_id=DEMO_ROUND,
+    )
     request_dir = layout.request_dir(part.agency, part.jimu, DEMO_ROUND)
     result_dir = inputs / "result"
     answer_files(sorted(request_dir.glob("request_*.csv")), data.registry, result_dir)
@@ -77,10 +83,16 @@ def run_partition(home: Home, part: DemoPartition, scale: float, seed: int) -> D
         infer_schema=False,
     )
     scored = f4.join(data.truth, left_on="宛名番号", right_on="atena_no")
-    agreement = float((scored["判定"] == scored["expected_grade"]).mean() or 0.0)
+    agreement = float((scored["判定"] == scored["expected_grade"]).cast(pl.Float64).mean() or 0.0)  # type: ignore[arg-type]
     mislinks_in_a = scored.filter(pl.col("is_mislink") & (pl.col("判定") == "A")).height
-    return DemoResult(part.agency, part.jimu, counts, agreement, mislinks_in_a,
-                      layout.result_dir(part.agency, part.jimu, DEMO_ROUND))
+    return DemoResult(
+        part.agency,
+        part.jimu,
+        counts,
+        agreement,
+        mislinks_in_a,
+        layout.result_dir(part.agency, part.jimu, DEMO_ROUND),
+    )
 
 
 def run_demo(home: Home, *, scale: float = 1.0, seed: int = 2026) -> list[DemoResult]:

@@ -61,7 +61,9 @@ def _scope(home: Home, agency: str, jimu: str) -> PartitionScope:
     return PartitionScope(agency, jimu)
 
 
-def _execute(home: Home, job_name: str, scope: PartitionScope, run_config: dict, tags: dict[str, str]) -> RunOutcome:
+def _execute(
+    home: Home, job_name: str, scope: PartitionScope, run_config: dict, tags: dict[str, str]
+) -> RunOutcome:
     _quiet_dagster()
     instance = home.instance()
     register(instance, scope.agency, scope.jimu)
@@ -151,5 +153,7 @@ def match(
         scope = _scope(home, agency, jimu)
     except TenkenInputError as e:
         raise RunFailed(str(e), input_error=True) from None
-    config = phase2_run_config(str(result_path.resolve()), round_id, str(out_dir.resolve()) if out_dir else "")
+    config = phase2_run_config(
+        str(result_path.resolve()), round_id, str(out_dir.resolve()) if out_dir else ""
+    )
     return _execute(home, PHASE2, scope, config, {"tenken/round": round_id or "from-request"})

@@ -11,6 +11,7 @@ from dataclasses import dataclass
 
 import polars as pl
 
+from pipelines.matching.levels import first_match
 from schemas.codes import Grade, ResultCode
 
 
@@ -40,20 +41,20 @@ def causes() -> tuple[Cause, ...]:
 
 def add_causes(frame: pl.DataFrame) -> pl.DataFrame:
     """Add ``likely_cause`` and ``priority`` to B and C rows (null/9 for A)."""
-    label: pl.When | pl.Then | None = None
-    prio: pl.When | pl.Then | None = None
     is_case = pl.col("grade").is_in([Grade.B.value, Grade.C.value])
-    for cause in causes():
-        cond = is_case & cause.condition
-        label = pl.when(cond).then(pl.lit(cause.label)) if label is None else label.when(cond).then(pl.lit(cause.label))  # type: ignore[union-attr]
-        prio = pl.when(cond).then(pl.lit(cause.priority)) if prio is None else prio.when(cond).then(pl.lit(cause.priority))  # type: ignore[union-attr]
-    assert label is not None and prio is not None
+    found = [(is_case & c.condition, c) for c in causes()]
     default_prio = (
-        pl.when(pl.col("grade") == Grade.C.value).then(pl.lit(4))
-        .when(pl.col("grade") == Grade.B.value).then(pl.lit(6))
+        pl.when(pl.col("grade") == Grade.C.value)
+        .then(pl.lit(4))
+        .when(pl.col("grade") == Grade.B.value)
+        .then(pl.lit(6))
         .otherwise(pl.lit(9))
     )
     return frame.with_columns(
-        label.otherwise(pl.lit(None, dtype=pl.String)).alias("likely_cause"),  # type: ignore[union-attr]
-        prio.otherwise(default_prio).cast(pl.Int8).alias("priority"),  # type: ignore[union-attr]
+        first_match([(cond, pl.lit(c.label)) for cond, c in found], pl.lit(None, dtype=pl.String)).alias(
+            "likely_cause"
+        ),
+        first_match([(cond, pl.lit(c.priority)) for cond, c in found], default_prio)
+        .cast(pl.Int8)
+        .alias("priority"),
     )

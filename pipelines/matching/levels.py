@@ -21,13 +21,21 @@ Example::
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 import polars as pl
 
 from schemas.codes import FIELD_LABELS, Field, Judgement
 
 Prepare = Callable[[pl.DataFrame], pl.DataFrame]
+
+
+def first_match(branches: Sequence[tuple[pl.Expr, pl.Expr]], otherwise: pl.Expr) -> pl.Expr:
+    """The value of the first branch whose condition holds (ordered rules, first wins)."""
+    expr = otherwise
+    for condition, value in reversed(branches):
+        expr = pl.when(condition).then(value).otherwise(expr)
+    return expr
 
 
 @dataclass(frozen=True)
@@ -42,15 +50,16 @@ class Level:
         return {"判定": self.judgement.value, "条件": self.label}
 
 
-def NullLevel(left: str, right: str) -> Level:  # noqa: N802  (reads like a level class)
+def NullLevel(left: str, right: str) -> Level:
     """比較不能 when either side is blank. Always first, so later levels see both values."""
+
     def blank(c: str) -> pl.Expr:
         return pl.col(c).is_null() | (pl.col(c).cast(pl.String).str.len_chars() == 0)
 
     return Level(Judgement.NOT_COMPARABLE, "どちらかが空欄", blank(left) | blank(right))
 
 
-def ElseLevel() -> Level:  # noqa: N802
+def ElseLevel() -> Level:
     """不一致 for everything the earlier levels did not accept. Always last."""
     return Level(Judgement.DIFFERENT, "上記のいずれにも当たらない", pl.lit(True))
 
@@ -63,7 +72,7 @@ class Comparison:
     levels: tuple[Level, ...]
     prepare: Prepare | None = None
     blank_sides: tuple[str, str] | None = None  # (業務 column, 住基 column) for 未登録 reasons
-    notes: tuple[str, ...] = field(default_factory=tuple)
+    notes: tuple[str, ...] = ()
 
     def __post_init__(self) -> None:
         if not self.levels or self.levels[-1].judgement is not Judgement.DIFFERENT:
@@ -80,21 +89,13 @@ class Comparison:
         return f"judgement_{self.field.value}"
 
     def judgement_expr(self) -> pl.Expr:
-        expr: pl.Expr | pl.When | pl.Then | None = None
-        for level in self.levels[:-1]:
-            lit = pl.lit(level.judgement.value)
-            expr = pl.when(level.condition).then(lit) if expr is None else expr.when(level.condition).then(lit)  # type: ignore[union-attr]
-        assert expr is not None
-        return expr.otherwise(pl.lit(self.levels[-1].judgement.value)).alias(self.output)  # type: ignore[union-attr]
+        branches = [(lv.condition, pl.lit(lv.judgement.value)) for lv in self.levels[:-1]]
+        return first_match(branches, pl.lit(self.levels[-1].judgement.value)).alias(self.output)
 
     def level_expr(self) -> pl.Expr:
         """The label of the level that decided, for audit (``level_<field>``)."""
-        expr: pl.When | pl.Then | None = None
-        for level in self.levels[:-1]:
-            lit = pl.lit(level.label)
-            expr = pl.when(level.condition).then(lit) if expr is None else expr.when(level.condition).then(lit)  # type: ignore[union-attr]
-        assert expr is not None
-        return expr.otherwise(pl.lit(self.levels[-1].label)).alias(f"level_{self.field.value}")  # type: ignore[union-attr]
+        branches = [(lv.condition, pl.lit(lv.label)) for lv in self.levels[:-1]]
+        return first_match(branches, pl.lit(self.levels[-1].label)).alias(f"level_{self.field.value}")
 
     def describe(self) -> dict[str, object]:
         return {

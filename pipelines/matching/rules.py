@@ -20,7 +20,7 @@ from dataclasses import dataclass
 
 import polars as pl
 
-from pipelines.matching.levels import Comparison
+from pipelines.matching.levels import Comparison, first_match
 from schemas.codes import FIELD_LABELS, RESULT_LABELS, Field, Grade, Judgement, ResultCode
 
 _BAD = (Judgement.DIFFERENT.value, Judgement.NOT_COMPARABLE.value)
@@ -81,8 +81,8 @@ def classify(frame: pl.DataFrame, comparisons: Sequence[Comparison], held: froze
     """Add ``grade`` (A/B/C), ``grade_rule`` (which rule decided) and ``grade_reason`` (判定理由)."""
     by_field = {c.field: c for c in comparisons}
     found = pl.col("result_code") == ResultCode.FOUND.value
-    grade: pl.When | pl.Then | None = None
-    rule_label: pl.When | pl.Then | None = None
+    grade_branches: list[tuple[pl.Expr, pl.Expr]] = []
+    rule_branches: list[tuple[pl.Expr, pl.Expr]] = []
     for rule in RULES:
         fields = [f for f in rule.fields if f in held]
         if rule.on_result:
@@ -91,10 +91,8 @@ def classify(frame: pl.DataFrame, comparisons: Sequence[Comparison], held: froze
             cond = pl.any_horizontal([_judgement(f).is_in(_BAD) for f in fields])
         else:
             continue
-        g, r = pl.lit(rule.grade.value), pl.lit(rule.label)
-        grade = pl.when(cond).then(g) if grade is None else grade.when(cond).then(g)  # type: ignore[union-attr]
-        rule_label = pl.when(cond).then(r) if rule_label is None else rule_label.when(cond).then(r)  # type: ignore[union-attr]
-    assert grade is not None and rule_label is not None
+        grade_branches.append((cond, pl.lit(rule.grade.value)))
+        rule_branches.append((cond, pl.lit(rule.label)))
 
     order = [f for rule in RULES for f in rule.fields if f in held]
     mismatch_text = pl.concat_str([_fragment(by_field[f]) for f in order], separator="・", ignore_nulls=True)
@@ -127,8 +125,8 @@ def classify(frame: pl.DataFrame, comparisons: Sequence[Comparison], held: froze
         .otherwise(pl.lit("完全一致"))
     )
     return frame.with_columns(
-        grade.otherwise(pl.lit(ELSE_RULE.grade.value)).alias("grade"),  # type: ignore[union-attr]
-        rule_label.otherwise(pl.lit(ELSE_RULE.label)).alias("grade_rule"),  # type: ignore[union-attr]
+        first_match(grade_branches, pl.lit(ELSE_RULE.grade.value)).alias("grade"),
+        first_match(rule_branches, pl.lit(ELSE_RULE.label)).alias("grade_rule"),
         reason.alias("grade_reason"),
     )
 

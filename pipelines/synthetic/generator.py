@@ -36,8 +36,15 @@ from pipelines.synthetic import vocab
 from schemas.codes import Grade
 
 KINDS_A = ("ok",)
-REAL_DIFFERENCES = ("rename", "moved_muni", "moved_town", "typo_name", "kana_unregistered",
-                    "deleted", "biz_kana_blank")
+REAL_DIFFERENCES = (
+    "rename",
+    "moved_muni",
+    "moved_town",
+    "typo_name",
+    "kana_unregistered",
+    "deleted",
+    "biz_kana_blank",
+)
 MISLINKS = ("family", "twin", "namesake", "neighbour", "nonexistent")
 
 
@@ -99,8 +106,12 @@ def _kanji_numeral(n: pl.Expr) -> pl.Expr:
     digits = ["", "一", "二", "三", "四", "五", "六", "七", "八", "九"]
     tens = n // 10
     ones = n % 10
-    ten_part = pl.when(tens == 0).then(pl.lit("")).when(tens == 1).then(pl.lit("十")).otherwise(
-        tens.replace_strict(dict(enumerate(digits)), return_dtype=pl.String) + pl.lit("十")
+    ten_part = (
+        pl.when(tens == 0)
+        .then(pl.lit(""))
+        .when(tens == 1)
+        .then(pl.lit("十"))
+        .otherwise(tens.replace_strict(dict(enumerate(digits)), return_dtype=pl.String) + pl.lit("十"))
     )
     return ten_part + ones.replace_strict(dict(enumerate(digits)), return_dtype=pl.String)
 
@@ -117,22 +128,42 @@ def _wareki(d: pl.Expr, style: pl.Expr) -> pl.Expr:
     code = era_idx.replace_strict({i: e.code for i, e in enumerate(ERAS)}, return_dtype=pl.String)
     m, dd = d.dt.month(), d.dt.day()
     text = pl.concat_str(
-        [kanji, pl.when(y == 1).then(pl.lit("元")).otherwise(y.cast(pl.String)), pl.lit("年"),
-         m.cast(pl.String), pl.lit("月"), dd.cast(pl.String), pl.lit("日")]
+        [
+            kanji,
+            pl.when(y == 1).then(pl.lit("元")).otherwise(y.cast(pl.String)),
+            pl.lit("年"),
+            m.cast(pl.String),
+            pl.lit("月"),
+            dd.cast(pl.String),
+            pl.lit("日"),
+        ]
     )
-    dotted = pl.format("{}{}.{}.{}", letter, y.cast(pl.String).str.zfill(2),
-                       m.cast(pl.String).str.zfill(2), dd.cast(pl.String).str.zfill(2))
-    seven = pl.format("{}{}{}{}", code, y.cast(pl.String).str.zfill(2),
-                      m.cast(pl.String).str.zfill(2), dd.cast(pl.String).str.zfill(2))
+    dotted = pl.format(
+        "{}{}.{}.{}",
+        letter,
+        y.cast(pl.String).str.zfill(2),
+        m.cast(pl.String).str.zfill(2),
+        dd.cast(pl.String).str.zfill(2),
+    )
+    seven = pl.format(
+        "{}{}{}{}",
+        code,
+        y.cast(pl.String).str.zfill(2),
+        m.cast(pl.String).str.zfill(2),
+        dd.cast(pl.String).str.zfill(2),
+    )
     return pl.when(style == 0).then(text).when(style == 1).then(dotted).otherwise(seven)
 
 
 def _to_halfwidth_kana(col: pl.Expr) -> pl.Expr:
     import jaconv
 
-    table = {c: jaconv.z2h(c, kana=True, ascii=False, digit=False) for c in
-             "アイウエオカキクケコサシスセソタチツテトナニヌネノハヒフヘホマミムメモヤユヨラリルレロワヲン"
-             "ガギグゲゴザジズゼゾダヂヅデドバビブベボパピプペポヴァィゥェォッャュョー　"}
+    table = {
+        c: jaconv.z2h(c, kana=True, ascii=False, digit=False)
+        for c in "アイウエオカキクケコサシスセソタチツテトナニヌネノ"
+        "ハヒフヘホマミムメモヤユヨラリルレロワヲン"
+        "ガギグゲゴザジズゼゾダヂヅデドバビブベボパピプペポヴァィゥェォッャュョー　"
+    }
     table["　"] = " "
     return col.str.replace_many(table)
 
@@ -171,8 +202,12 @@ def generate(
     if home.height == 0 or not home["name"][0]:
         home = muni_rows.filter(pl.col("code") == "392014")
     home_pref, home_muni = home["prefecture"][0], home["name"][0]
-    same_pref = muni_rows.filter((pl.col("prefecture") == home_pref) & (pl.col("name") != home_muni)
-                                 & pl.col("name").is_not_null() & (pl.col("name") != ""))
+    same_pref = muni_rows.filter(
+        (pl.col("prefecture") == home_pref)
+        & (pl.col("name") != home_muni)
+        & pl.col("name").is_not_null()
+        & (pl.col("name") != "")
+    )
     others = same_pref if same_pref.height else muni_rows.filter(pl.col("name").is_not_null())
 
     # ---- households ------------------------------------------------------------------
@@ -181,23 +216,27 @@ def generate(
     sizes = rng.choice([1, 2, 3, 4, 5], size=n_households, p=[0.3, 0.3, 0.2, 0.15, 0.05])
     sur_w = np.array([s[2] for s in vocab.SURNAMES], dtype=float)
     towns = len(vocab.TOWNS)
-    hh = pl.DataFrame({
-        "hh": np.arange(n_households),
-        "size": sizes,
-        "surname": rng.choice(len(vocab.SURNAMES), size=n_households, p=sur_w / sur_w.sum()),
-        "glyph": rng.random(n_households) < 0.25,  # household registered with the variant form
-        "outside": rng.random(n_households) < 0.12,  # lives in another municipality (住登外者)
-        "other_muni": rng.integers(0, others.height, n_households),
-        "town": rng.integers(0, towns, n_households),
-        "chome": rng.integers(1, 6, n_households),
-        "ban": rng.integers(1, 40, n_households),
-        "go": rng.integers(1, 25, n_households),
-        "head_birth": rng.integers(
-            (date(1935, 1, 1) - date(1970, 1, 1)).days, (date(1998, 12, 31) - date(1970, 1, 1)).days,
-            n_households),
-        "head_male": rng.random(n_households) < 0.55,
-        "twins": rng.random(n_households) < 0.06,
-    })
+    hh = pl.DataFrame(
+        {
+            "hh": np.arange(n_households),
+            "size": sizes,
+            "surname": rng.choice(len(vocab.SURNAMES), size=n_households, p=sur_w / sur_w.sum()),
+            "glyph": rng.random(n_households) < 0.25,  # household registered with the variant form
+            "outside": rng.random(n_households) < 0.12,  # lives in another municipality (住登外者)
+            "other_muni": rng.integers(0, others.height, n_households),
+            "town": rng.integers(0, towns, n_households),
+            "chome": rng.integers(1, 6, n_households),
+            "ban": rng.integers(1, 40, n_households),
+            "go": rng.integers(1, 25, n_households),
+            "head_birth": rng.integers(
+                (date(1935, 1, 1) - date(1970, 1, 1)).days,
+                (date(1998, 12, 31) - date(1970, 1, 1)).days,
+                n_households,
+            ),
+            "head_male": rng.random(n_households) < 0.55,
+            "twins": rng.random(n_households) < 0.06,
+        }
+    )
     people = hh.with_columns(pl.int_ranges(0, pl.col("size")).alias("role")).explode("role")
     n = people.height
     people = people.with_columns(
@@ -214,37 +253,65 @@ def generate(
     people = people.with_columns(
         # head, spouse (opposite sex), children; the 2nd child of a twin household shares
         # the first child's birth date
-        pl.when(role == 0).then(pl.col("head_male"))
-        .when(role == 1).then(~pl.col("head_male"))
-        .otherwise(pl.col("r_sex")).alias("male"),
-        pl.when(role == 0).then(pl.col("head_birth"))
-        .when(role == 1).then(pl.col("head_birth") + pl.col("r_age"))
-        .otherwise(pl.lit(None)).alias("_birth_days"),
+        pl.when(role == 0)
+        .then(pl.col("head_male"))
+        .when(role == 1)
+        .then(~pl.col("head_male"))
+        .otherwise(pl.col("r_sex"))
+        .alias("male"),
+        pl.when(role == 0)
+        .then(pl.col("head_birth"))
+        .when(role == 1)
+        .then(pl.col("head_birth") + pl.col("r_age"))
+        .otherwise(pl.lit(None))
+        .alias("_birth_days"),
     )
     # children's birth days: first child per household, twins copy it
     child_base = people.filter(role == 2).select("hh", first_child_birth.alias("_c2"))
-    people = people.join(child_base, on="hh", how="left").with_columns(
-        pl.when(role <= 1).then(pl.col("_birth_days"))
-        .when((role == 3) & pl.col("twins")).then(pl.col("_c2"))
-        .when(role >= 2).then(pl.col("_c2") + (role - 2) * 700 + pl.col("r_age").abs() % 300)
-        .alias("_birth_days")
-    ).with_columns(
-        pl.min_horizontal(pl.col("_birth_days"), pl.lit((today - date(1970, 1, 1)).days - 30)).alias("_birth_days")
-    ).with_columns(
-        (pl.lit(date(1970, 1, 1)) + pl.duration(days=pl.col("_birth_days"))).cast(pl.Date).alias("birth_date"),
-        ((role == 3) & pl.col("twins")).alias("is_twin"),
+    people = (
+        people.join(child_base, on="hh", how="left")
+        .with_columns(
+            pl.when(role <= 1)
+            .then(pl.col("_birth_days"))
+            .when((role == 3) & pl.col("twins"))
+            .then(pl.col("_c2"))
+            .when(role >= 2)
+            .then(pl.col("_c2") + (role - 2) * 700 + pl.col("r_age").abs() % 300)
+            .alias("_birth_days")
+        )
+        .with_columns(
+            pl.min_horizontal(pl.col("_birth_days"), pl.lit((today - date(1970, 1, 1)).days - 30)).alias(
+                "_birth_days"
+            )
+        )
+        .with_columns(
+            (pl.lit(date(1970, 1, 1)) + pl.duration(days=pl.col("_birth_days")))
+            .cast(pl.Date)
+            .alias("birth_date"),
+            ((role == 3) & pl.col("twins")).alias("is_twin"),
+        )
     )
     n_m, n_f = len(vocab.MALE_NAMES), len(vocab.FEMALE_NAMES)
     # a twin gets the name after its sibling's, so twins never share a given name
     people = people.with_columns(
-        pl.when(pl.col("male")).then(pl.col("r_given") % n_m).otherwise(pl.col("r_given") % n_f).alias("given"),
+        pl.when(pl.col("male"))
+        .then(pl.col("r_given") % n_m)
+        .otherwise(pl.col("r_given") % n_f)
+        .alias("given"),
     )
-    sib = people.filter(role == 2).select("hh", pl.col("given").alias("_sib_given"), pl.col("male").alias("_sib_male"))
-    people = people.join(sib, on="hh", how="left").with_columns(
-        pl.when(pl.col("is_twin") & (pl.col("male") == pl.col("_sib_male")))
-        .then((pl.col("_sib_given") + 1) % pl.when(pl.col("male")).then(n_m).otherwise(n_f))
-        .otherwise(pl.col("given")).alias("given")
-    ).sort("pid")
+    sib = people.filter(role == 2).select(
+        "hh", pl.col("given").alias("_sib_given"), pl.col("male").alias("_sib_male")
+    )
+    people = (
+        people.join(sib, on="hh", how="left")
+        .with_columns(
+            pl.when(pl.col("is_twin") & (pl.col("male") == pl.col("_sib_male")))
+            .then((pl.col("_sib_given") + 1) % pl.when(pl.col("male")).then(n_m).otherwise(n_f))
+            .otherwise(pl.col("given"))
+            .alias("given")
+        )
+        .sort("pid")
+    )
 
     surname_kanji = pl.Series([s[0] for s in vocab.SURNAMES])
     surname_kana = pl.Series([s[1] for s in vocab.SURNAMES])
@@ -270,11 +337,19 @@ def generate(
     other_pref = others["prefecture"]
     other_name = others["name"]
     people = people.with_columns(
-        pl.when(pl.col("outside")).then(pick(other_pref, "other_muni")).otherwise(pl.lit(home_pref)).alias("pref"),
-        pl.when(pl.col("outside")).then(pick(other_name, "other_muni")).otherwise(pl.lit(home_muni)).alias("muni"),
+        pl.when(pl.col("outside"))
+        .then(pick(other_pref, "other_muni"))
+        .otherwise(pl.lit(home_pref))
+        .alias("pref"),
+        pl.when(pl.col("outside"))
+        .then(pick(other_name, "other_muni"))
+        .otherwise(pl.lit(home_muni))
+        .alias("muni"),
         pick(town_name, "town").alias("town_name"),
         pick(town_alt, "town").alias("town_alt"),
-        pl.col("town").replace_strict(dict(enumerate(town_has_chome.to_list())), return_dtype=pl.Boolean).alias("has_chome"),
+        pl.col("town")
+        .replace_strict(dict(enumerate(town_has_chome.to_list())), return_dtype=pl.Boolean)
+        .alias("has_chome"),
     )
     people = _with_registry_fields(people)
     people = people.with_columns(
@@ -289,57 +364,108 @@ def generate(
     ex = people[served].with_columns(pl.int_range(pl.len()).alias("row"))
     m = ex.height
     u = rng.random(m)
-    kinds = ["rename", "moved_muni", "moved_town", "typo_name", "kana_unregistered", "deleted",
-             "biz_kana_blank", "family", "twin", "namesake", "neighbour", "nonexistent"]
+    kinds = [
+        "rename",
+        "moved_muni",
+        "moved_town",
+        "typo_name",
+        "kana_unregistered",
+        "deleted",
+        "biz_kana_blank",
+        "family",
+        "twin",
+        "namesake",
+        "neighbour",
+        "nonexistent",
+    ]
     edges = np.cumsum([getattr(rates, k) for k in kinds])
     kind_idx = np.searchsorted(edges, u, side="right")
-    kind = np.where(kind_idx < len(kinds), np.array(kinds + ["ok"])[np.minimum(kind_idx, len(kinds))], "ok")
+    kind = np.where(kind_idx < len(kinds), np.array([*kinds, "ok"])[np.minimum(kind_idx, len(kinds))], "ok")
     ex = ex.with_columns(pl.Series("kind", kind))
     # twins are rare in a population; give the twin mislink a fair share of them
     ex = ex.with_columns(
-        pl.when(pl.col("is_twin") & (pl.Series(rng.random(m)) < 0.25)).then(pl.lit("twin"))
-        .otherwise(pl.col("kind")).alias("kind")
+        pl.when(pl.col("is_twin") & (pl.Series(rng.random(m)) < 0.25))
+        .then(pl.lit("twin"))
+        .otherwise(pl.col("kind"))
+        .alias("kind")
     )
     # kinds that need something to exist fall back to 'ok'
     ex = ex.with_columns(
-        pl.when((pl.col("kind") == "twin") & ~pl.col("is_twin")).then(pl.lit("ok"))
-        .when((pl.col("kind") == "family") & (pl.col("size") < 2)).then(pl.lit("ok"))
-        .when((pl.col("kind") == "rename") & (pl.col("role") != 1)).then(pl.lit("ok"))
-        .when((pl.col("kind") == "deleted") & ~pl.col("deleted")).then(pl.lit("ok"))
-        .when((pl.col("kind") != "deleted") & pl.col("deleted")).then(pl.lit("deleted"))
-        .when((pl.col("kind") == "kana_unregistered") & pl.col("is_twin")).then(pl.lit("ok"))
-        .otherwise(pl.col("kind")).alias("kind")
+        pl.when((pl.col("kind") == "twin") & ~pl.col("is_twin"))
+        .then(pl.lit("ok"))
+        .when((pl.col("kind") == "family") & (pl.col("size") < 2))
+        .then(pl.lit("ok"))
+        .when((pl.col("kind") == "rename") & (pl.col("role") != 1))
+        .then(pl.lit("ok"))
+        .when((pl.col("kind") == "deleted") & ~pl.col("deleted"))
+        .then(pl.lit("ok"))
+        .when((pl.col("kind") != "deleted") & pl.col("deleted"))
+        .then(pl.lit("deleted"))
+        .when((pl.col("kind") == "kana_unregistered") & pl.col("is_twin"))
+        .then(pl.lit("ok"))
+        .otherwise(pl.col("kind"))
+        .alias("kind")
     )
     # neighbour batches: runs of 3 rows whose numbers are each the next row's
     ex = ex.with_columns(
         pl.when(pl.col("kind") == "neighbour")
         .then(pl.lit("neighbour"))
-        .when(pl.col("kind").shift(1) == "neighbour").then(pl.lit("neighbour"))
-        .when(pl.col("kind").shift(2) == "neighbour").then(pl.lit("neighbour"))
-        .otherwise(pl.col("kind")).alias("kind")
+        .when(pl.col("kind").shift(1) == "neighbour")
+        .then(pl.lit("neighbour"))
+        .when(pl.col("kind").shift(2) == "neighbour")
+        .then(pl.lit("neighbour"))
+        .otherwise(pl.col("kind"))
+        .alias("kind")
     ).with_columns(
-        pl.when((pl.col("kind") == "neighbour") & pl.col("deleted")).then(pl.lit("deleted")).otherwise(pl.col("kind")).alias("kind")
+        pl.when((pl.col("kind") == "neighbour") & pl.col("deleted"))
+        .then(pl.lit("deleted"))
+        .otherwise(pl.col("kind"))
+        .alias("kind")
     )
 
     # the person whose number the row holds (linked) — the row's own person unless mislinked
     registry = people.select(
-        "pid", "hh", "role", "my_number", "male", "birth_date", "reg_name", "reg_kana", "reg_address",
-        "sur_k", "giv_k", "sur_r", "giv_r", "muni", "town", "chome", "ban", "go", "is_twin", "deleted",
+        "pid",
+        "hh",
+        "role",
+        "my_number",
+        "male",
+        "birth_date",
+        "reg_name",
+        "reg_kana",
+        "reg_address",
+        "sur_k",
+        "giv_k",
+        "sur_r",
+        "giv_r",
+        "muni",
+        "town",
+        "chome",
+        "ban",
+        "go",
+        "is_twin",
+        "deleted",
         "r_kana_blank",
     )
     family_target = registry.select(
-        "hh", pl.col("pid").alias("fam_pid"), pl.col("role").alias("fam_role"),
+        "hh",
+        pl.col("pid").alias("fam_pid"),
+        pl.col("role").alias("fam_role"),
     )
     # family: another member of the household (the lowest other role)
     fam = (
-        ex.filter(pl.col("kind") == "family").select("row", "hh", "role")
+        ex.filter(pl.col("kind") == "family")
+        .select("row", "hh", "role")
         .join(family_target, on="hh")
         .filter(pl.col("fam_role") != pl.col("role"))
-        .sort(["row", "fam_role"]).group_by("row", maintain_order=True).first()
+        .sort(["row", "fam_role"])
+        .group_by("row", maintain_order=True)
+        .first()
         .select("row", pl.col("fam_pid").alias("linked_pid"))
     )
     twin = (
-        ex.filter(pl.col("kind") == "twin").select("row", "hh")
+        ex.filter(pl.col("kind") == "twin")
+        .select("row", "hh")
         .join(registry.filter(pl.col("role") == 2).select("hh", pl.col("pid").alias("linked_pid")), on="hh")
         .select("row", "linked_pid")
     )
@@ -351,25 +477,36 @@ def generate(
     links = pl.concat([fam, twin, neighbour.drop_nulls()], how="vertical")
     ex = ex.join(links, on="row", how="left").with_columns(
         pl.when(pl.col("kind").is_in(["family", "twin", "neighbour"]) & pl.col("linked_pid").is_null())
-        .then(pl.lit("ok")).otherwise(pl.col("kind")).alias("kind"),
+        .then(pl.lit("ok"))
+        .otherwise(pl.col("kind"))
+        .alias("kind"),
         pl.coalesce("linked_pid", "pid").alias("linked_pid"),
     )
     # the namesakes: new registry people (pid beyond the population)
-    ns = namesake_rows.select("row", "sur_k", "giv_k", "sur_r", "giv_r", "male", "sur_v", "glyph", "birth_date").with_columns(
+    ns = namesake_rows.select(
+        "row", "sur_k", "giv_k", "sur_r", "giv_r", "male", "sur_v", "glyph", "birth_date"
+    ).with_columns(
         (pl.int_range(pl.len()) + n + 10).alias("ns_pid"),
-        (pl.col("birth_date") + pl.duration(days=pl.lit(400) + pl.int_range(pl.len()) % 5000)).cast(pl.Date).alias("ns_birth"),
+        (pl.col("birth_date") + pl.duration(days=pl.lit(400) + pl.int_range(pl.len()) % 5000))
+        .cast(pl.Date)
+        .alias("ns_birth"),
     )
     ns_people = ns.select(
         pl.col("ns_pid").alias("pid"),
         pl.lit(-1).alias("hh"),
         pl.lit(0).alias("role"),
-        pl.Series("my_number", _my_numbers(ns["ns_pid"].to_numpy(), seed)) if ns.height else pl.lit(None, dtype=pl.String).alias("my_number"),
+        pl.Series("my_number", _my_numbers(ns["ns_pid"].to_numpy(), seed))
+        if ns.height
+        else pl.lit(None, dtype=pl.String).alias("my_number"),
         "male",
         pl.col("ns_birth").alias("birth_date"),
         pl.concat_str([pl.col("sur_k"), pl.lit("　"), pl.col("giv_k")]).alias("reg_name"),
         pl.concat_str([pl.col("sur_r"), pl.lit("　"), pl.col("giv_r")]).alias("reg_kana"),
         pl.lit(f"{others['prefecture'][0]}{others['name'][0]}新町二丁目3番4号").alias("reg_address"),
-        "sur_k", "giv_k", "sur_r", "giv_r",
+        "sur_k",
+        "giv_k",
+        "sur_r",
+        "giv_r",
         pl.lit(others["name"][0]).alias("muni"),
         pl.lit(-1, dtype=pl.Int64).alias("town"),
         pl.lit(2).alias("chome"),
@@ -379,7 +516,9 @@ def generate(
         pl.lit(False).alias("deleted"),
         pl.lit(1.0).alias("r_kana_blank"),
     )
-    registry = pl.concat([registry, ns_people.cast(registry.schema)], how="vertical")  # type: ignore[arg-type]
+    registry = pl.concat(
+        [registry, ns_people.select([pl.col(c).cast(t) for c, t in registry.schema.items()])], how="vertical"
+    )
     ex = ex.join(ns.select("row", pl.col("ns_pid")), on="row", how="left").with_columns(
         pl.coalesce("ns_pid", "linked_pid").alias("linked_pid")
     )
@@ -389,12 +528,19 @@ def generate(
     linked = registry.select(
         pl.col("pid").alias("linked_pid"),
         pl.col("my_number").alias("linked_number"),
-        pl.col("male").alias("l_male"), pl.col("birth_date").alias("l_birth"),
-        pl.col("sur_r").alias("l_sur_r"), pl.col("giv_r").alias("l_giv_r"),
-        pl.col("sur_k").alias("l_sur_k"), pl.col("giv_k").alias("l_giv_k"),
-        pl.col("muni").alias("l_muni"), pl.col("town").alias("l_town"),
-        pl.col("chome").alias("l_chome"), pl.col("ban").alias("l_ban"), pl.col("go").alias("l_go"),
-        pl.col("deleted").alias("l_deleted"), pl.col("r_kana_blank").alias("l_kana_blank"),
+        pl.col("male").alias("l_male"),
+        pl.col("birth_date").alias("l_birth"),
+        pl.col("sur_r").alias("l_sur_r"),
+        pl.col("giv_r").alias("l_giv_r"),
+        pl.col("sur_k").alias("l_sur_k"),
+        pl.col("giv_k").alias("l_giv_k"),
+        pl.col("muni").alias("l_muni"),
+        pl.col("town").alias("l_town"),
+        pl.col("chome").alias("l_chome"),
+        pl.col("ban").alias("l_ban"),
+        pl.col("go").alias("l_go"),
+        pl.col("deleted").alias("l_deleted"),
+        pl.col("r_kana_blank").alias("l_kana_blank"),
         pl.col("pid").alias("_lp"),
     )
     ex = ex.join(linked, on="linked_pid", how="left")
@@ -402,32 +548,51 @@ def generate(
     ex = ex.with_columns(
         pl.when(nonexistent)
         .then(pl.Series(_my_numbers(np.arange(m) + 50_000_000_000, seed + 7)))
-        .otherwise(pl.col("linked_number")).alias("number_in_extract"),
+        .otherwise(pl.col("linked_number"))
+        .alias("number_in_extract"),
     )
 
     # ---- ground truth (semantic) ----------------------------------------------------
     kana_unreg = pl.col("kind") == "kana_unregistered"
     ex = ex.with_columns(
-        pl.when(nonexistent).then(pl.lit("10"))
-        .when(pl.col("l_deleted")).then(pl.lit("20"))
-        .otherwise(pl.lit("00")).alias("expected_result"),
+        pl.when(nonexistent)
+        .then(pl.lit("10"))
+        .when(pl.col("l_deleted"))
+        .then(pl.lit("20"))
+        .otherwise(pl.lit("00"))
+        .alias("expected_result"),
         (pl.col("male") == pl.col("l_male")).alias("eq_sex"),
         (pl.col("birth_date") == pl.col("l_birth")).alias("eq_birth"),
-        ((pl.col("biz_sur_r") == pl.col("l_sur_r")) & (pl.col("giv_r") == pl.col("l_giv_r"))
-         & ~kana_unreg & (pl.col("kind") != "biz_kana_blank")).alias("eq_kana"),
-        ((pl.col("biz_sur_k_key") == pl.col("l_sur_k")) & (pl.col("giv_k") == pl.col("l_giv_k"))
-         & (pl.col("kind") != "typo_name")).alias("eq_name"),
+        (
+            (pl.col("biz_sur_r") == pl.col("l_sur_r"))
+            & (pl.col("giv_r") == pl.col("l_giv_r"))
+            & ~kana_unreg
+            & (pl.col("kind") != "biz_kana_blank")
+        ).alias("eq_kana"),
+        (
+            (pl.col("biz_sur_k_key") == pl.col("l_sur_k"))
+            & (pl.col("giv_k") == pl.col("l_giv_k"))
+            & (pl.col("kind") != "typo_name")
+        ).alias("eq_name"),
         (pl.col("biz_muni") == pl.col("l_muni")).alias("eq_muni"),
-        ((pl.col("biz_muni") == pl.col("l_muni")) & (pl.col("biz_town") == pl.col("l_town"))
-         & (pl.col("chome") == pl.col("l_chome")) & (pl.col("ban") == pl.col("l_ban"))
-         & (pl.col("go") == pl.col("l_go"))).alias("eq_town"),
+        (
+            (pl.col("biz_muni") == pl.col("l_muni"))
+            & (pl.col("biz_town") == pl.col("l_town"))
+            & (pl.col("chome") == pl.col("l_chome"))
+            & (pl.col("ban") == pl.col("l_ban"))
+            & (pl.col("go") == pl.col("l_go"))
+        ).alias("eq_town"),
     )
     sex_rule = pl.col("eq_sex") if holds_sex else pl.lit(True)
     expected = (
-        pl.when(pl.col("expected_result") != "00").then(pl.lit(Grade.C.value))
-        .when(~(sex_rule & pl.col("eq_birth") & pl.col("eq_kana"))).then(pl.lit(Grade.C.value))
-        .when(~pl.col("eq_muni")).then(pl.lit(Grade.C.value))
-        .when(~(pl.col("eq_name") & pl.col("eq_town"))).then(pl.lit(Grade.B.value))
+        pl.when(pl.col("expected_result") != "00")
+        .then(pl.lit(Grade.C.value))
+        .when(~(sex_rule & pl.col("eq_birth") & pl.col("eq_kana")))
+        .then(pl.lit(Grade.C.value))
+        .when(~pl.col("eq_muni"))
+        .then(pl.lit(Grade.C.value))
+        .when(~(pl.col("eq_name") & pl.col("eq_town")))
+        .then(pl.lit(Grade.B.value))
         .otherwise(pl.lit(Grade.A.value))
     )
     is_mislink = pl.col("kind").is_in(MISLINKS)
@@ -438,26 +603,34 @@ def generate(
         (is_mislink & (expected == Grade.A.value)).alias("ambiguous"),
     )
     # scope: 自動連携 only for correct links; out-of-scope rows are never sent
-    auto = (rng.random(m) < rates.auto_linked)
+    auto = rng.random(m) < rates.auto_linked
     ex = ex.with_columns(
         pl.Series("_auto", auto),
     ).with_columns(
         pl.when(pl.col("_auto") & (pl.col("kind") == "ok") & ~pl.col("outside"))
         .then(pl.lit("自動連携"))
         .otherwise(
-            pl.col("r_given").mod(4).replace_strict(
+            pl.col("r_given")
+            .mod(4)
+            .replace_strict(
                 {0: "本人申告", 1: "住基照会4情報", 2: "住基照会3情報以下", 3: "不明"}, return_dtype=pl.String
             )
-        ).alias("route"),
-        pl.when(pl.col("outside")).then(pl.lit("住登外者")).otherwise(pl.lit("住登者")).alias("resident_class"),
+        )
+        .alias("route"),
+        pl.when(pl.col("outside"))
+        .then(pl.lit("住登外者"))
+        .otherwise(pl.lit("住登者"))
+        .alias("resident_class"),
     )
     # 宛名番号: 10 digits, not in population order
     perm = rng.permutation(m)
     ex = ex.with_columns(pl.Series("atena_no", np.char.zfill((perm + 1_000_001).astype(str), 10)))
     owners = ex.select(pl.col("pid").alias("linked_pid"), pl.col("atena_no").alias("true_owner_atena"))
-    ex = ex.join(owners, on="linked_pid", how="left").with_columns(
-        pl.when(is_mislink).then(pl.col("true_owner_atena")).alias("true_owner_atena")
-    ).sort("atena_no")
+    ex = (
+        ex.join(owners, on="linked_pid", how="left")
+        .with_columns(pl.when(is_mislink).then(pl.col("true_owner_atena")).alias("true_owner_atena"))
+        .sort("atena_no")
+    )
 
     extract = ex.select(
         pl.col("atena_no").alias("宛名番号"),
@@ -472,7 +645,8 @@ def generate(
     )
     atena = (
         ex.select(pl.col("atena_no").alias("宛名番号"), pl.col("number_in_extract").alias("個人番号"))
-        if with_atena else None
+        if with_atena
+        else None
     )
     truth = ex.select(
         "atena_no",
@@ -487,35 +661,61 @@ def generate(
     reg = registry.select(
         "my_number",
         pl.col("reg_name").alias("name"),
-        pl.when(pl.col("r_kana_blank") < 0.004).then(pl.lit(None, dtype=pl.String)).otherwise(pl.col("reg_kana")).alias("kana"),
+        pl.when(pl.col("r_kana_blank") < 0.004)
+        .then(pl.lit(None, dtype=pl.String))
+        .otherwise(pl.col("reg_kana"))
+        .alias("kana"),
         pl.col("birth_date"),
         pl.when(pl.col("male")).then(pl.lit("1")).otherwise(pl.lit("2")).alias("sex"),
         pl.col("reg_address").alias("address"),
         pl.when(pl.col("deleted")).then(pl.lit("20")).otherwise(pl.lit("00")).alias("status"),
-        pl.when(pl.col("deleted")).then(
+        pl.when(pl.col("deleted"))
+        .then(
             pl.col("pid").mod(3).replace_strict(dict(enumerate(vocab.MOVE_REASONS)), return_dtype=pl.String)
-        ).alias("move_reason"),
+        )
+        .alias("move_reason"),
         pl.when(pl.col("deleted")).then(pl.lit(date(2025, 6, 1))).alias("move_date"),
     )
     # kana_unregistered rows: their linked person's kana must be blank in the registry
-    blank_ids = ex.filter(kana_unreg).select(pl.col("linked_number").alias("my_number"), pl.lit(True).alias("_blank"))
-    reg = reg.join(blank_ids, on="my_number", how="left").with_columns(
-        pl.when(pl.col("_blank").fill_null(False)).then(pl.lit(None, dtype=pl.String)).otherwise(pl.col("kana")).alias("kana")
-    ).drop("_blank")
+    blank_ids = ex.filter(kana_unreg).select(
+        pl.col("linked_number").alias("my_number"), pl.lit(True).alias("_blank")
+    )
+    reg = (
+        reg.join(blank_ids, on="my_number", how="left")
+        .with_columns(
+            pl.when(pl.col("_blank").fill_null(False))
+            .then(pl.lit(None, dtype=pl.String))
+            .otherwise(pl.col("kana"))
+            .alias("kana")
+        )
+        .drop("_blank")
+    )
     # everyone else in the extract whose registry kana happened to be blank is kana_unregistered
-    return SyntheticData(agency=agency, jimu=jimu, extract=extract, atena=atena, registry=reg,
-                         truth=_reconcile_kana(truth, ex, reg, holds_sex))
+    return SyntheticData(
+        agency=agency,
+        jimu=jimu,
+        extract=extract,
+        atena=atena,
+        registry=reg,
+        truth=_reconcile_kana(truth, ex, reg, holds_sex),
+    )
 
 
-def _reconcile_kana(truth: pl.DataFrame, ex: pl.DataFrame, reg: pl.DataFrame, holds_sex: bool) -> pl.DataFrame:
+def _reconcile_kana(
+    truth: pl.DataFrame, ex: pl.DataFrame, reg: pl.DataFrame, holds_sex: bool
+) -> pl.DataFrame:
     """Rows whose linked registry kana is blank must expect C (カナ未登録)."""
     blank = reg.filter(pl.col("kana").is_null()).select(pl.col("my_number").alias("number_in_extract"))
     hit = ex.join(blank, on="number_in_extract", how="semi").select("atena_no")
     return truth.with_columns(
         pl.when(pl.col("atena_no").is_in(hit["atena_no"].implode()) & (pl.col("expected_result") == "00"))
-        .then(pl.lit(Grade.C.value)).otherwise(pl.col("expected_grade")).alias("expected_grade"),
+        .then(pl.lit(Grade.C.value))
+        .otherwise(pl.col("expected_grade"))
+        .alias("expected_grade"),
         pl.when(pl.col("atena_no").is_in(hit["atena_no"].implode()) & (pl.col("kind") == "ok"))
-        .then(pl.lit("kana_unregistered")).otherwise(pl.col("kind")).alias("kind"),
+        .then(pl.lit("kana_unregistered"))
+        .otherwise(pl.col("kind"))
+        .alias("kind"),
     )
 
 
@@ -523,38 +723,67 @@ def _municipality_frame() -> pl.DataFrame:
     from importlib import resources
 
     text = resources.files("schemas").joinpath("data/municipalities.csv").read_text(encoding="utf-8")
-    return pl.read_csv(text.encode(), schema_overrides={"code": pl.String}).with_columns(
-        pl.col("name").fill_null("")
-    ).filter(~pl.col("name").str.contains("区$") | pl.col("prefecture").eq("東京都"))
+    return (
+        pl.read_csv(text.encode(), schema_overrides={"code": pl.String})
+        .with_columns(pl.col("name").fill_null(""))
+        .filter(~pl.col("name").str.contains("区$") | pl.col("prefecture").eq("東京都"))
+    )
 
 
 def _with_registry_fields(people: pl.DataFrame) -> pl.DataFrame:
     """The 住基ネット form of each person: registered glyphs, 漢数字 丁目, N番N号."""
-    chome = pl.when(pl.col("has_chome")).then(_kanji_numeral(pl.col("chome")) + pl.lit("丁目")).otherwise(pl.lit(""))
-    number = pl.when(pl.col("has_chome")).then(
-        pl.format("{}番{}号", pl.col("ban"), pl.col("go"))
-    ).otherwise(pl.format("{}番地{}", pl.col("ban") * 37 + pl.col("go"), pl.col("go")))
+    chome = (
+        pl.when(pl.col("has_chome"))
+        .then(_kanji_numeral(pl.col("chome")) + pl.lit("丁目"))
+        .otherwise(pl.lit(""))
+    )
+    number = (
+        pl.when(pl.col("has_chome"))
+        .then(pl.format("{}番{}号", pl.col("ban"), pl.col("go")))
+        .otherwise(pl.format("{}番地{}", pl.col("ban") * 37 + pl.col("go"), pl.col("go")))
+    )
     return people.with_columns(
-        pl.concat_str([
-            pl.when(pl.col("glyph")).then(pl.col("sur_v")).otherwise(pl.col("sur_k")),
-            pl.lit("　"), pl.col("giv_k"),
-        ]).alias("reg_name"),
+        pl.concat_str(
+            [
+                pl.when(pl.col("glyph")).then(pl.col("sur_v")).otherwise(pl.col("sur_k")),
+                pl.lit("　"),
+                pl.col("giv_k"),
+            ]
+        ).alias("reg_name"),
         pl.concat_str([pl.col("sur_r"), pl.lit("　"), pl.col("giv_r")]).alias("reg_kana"),
-        pl.concat_str([pl.col("pref"), pl.col("muni"), pl.col("town_name"), chome, number]).alias("reg_address"),
+        pl.concat_str([pl.col("pref"), pl.col("muni"), pl.col("town_name"), chome, number]).alias(
+            "reg_address"
+        ),
     )
 
 
 def _business_fields(ex: pl.DataFrame, rng: np.random.Generator, others: pl.DataFrame) -> pl.DataFrame:
     """How the business system holds the person: notation variants and real differences."""
     m = ex.height
-    r = {k: pl.Series(k, rng.random(m)) for k in ("v_space", "v_glyph", "v_kana", "v_date", "v_sex",
-                                                    "v_addr", "v_bld", "v_pref", "v_num", "v_town")}
+    r = {
+        k: pl.Series(k, rng.random(m))
+        for k in (
+            "v_space",
+            "v_glyph",
+            "v_kana",
+            "v_date",
+            "v_sex",
+            "v_addr",
+            "v_bld",
+            "v_pref",
+            "v_num",
+            "v_town",
+        )
+    }
     ex = ex.with_columns(list(r.values()))
     kind = pl.col("kind")
     # surname in business: rename → the maiden name (another surname); glyph per business habit
     n_sur = len(vocab.SURNAMES)
     ex = ex.with_columns(
-        pl.when(kind == "rename").then((pl.col("surname") + 17) % n_sur).otherwise(pl.col("surname")).alias("biz_surname"),
+        pl.when(kind == "rename")
+        .then((pl.col("surname") + 17) % n_sur)
+        .otherwise(pl.col("surname"))
+        .alias("biz_surname"),
     )
     sk = dict(enumerate(s[0] for s in vocab.SURNAMES))
     sv = dict(enumerate(s[3] for s in vocab.SURNAMES))
@@ -563,15 +792,25 @@ def _business_fields(ex: pl.DataFrame, rng: np.random.Generator, others: pl.Data
     biz_sur_variant = pl.col("biz_surname").replace_strict(sv, return_dtype=pl.String)
     # business systems hold cp932: 𠮷 is not there, 髙 is (IBM extension)
     usable_variant = (biz_sur_variant != "") & ~biz_sur_variant.str.contains("𠮷")
-    biz_sur = pl.when(usable_variant & (pl.col("v_glyph") < 0.3)).then(biz_sur_variant).otherwise(biz_sur_common)
+    biz_sur = (
+        pl.when(usable_variant & (pl.col("v_glyph") < 0.3)).then(biz_sur_variant).otherwise(biz_sur_common)
+    )
     typo_map = vocab.TYPO_PAIRS
     typo_src = "[" + "".join(typo_map) + "]"
     given = pl.col("giv_k")
-    given_typo = pl.when(given.str.contains(typo_src)).then(
-        given.str.replace_many(typo_map)
-    ).otherwise(pl.lit("") + given + pl.lit("々"))  # nothing to mistype: a stray character
+    given_typo = (
+        pl.when(given.str.contains(typo_src))
+        .then(given.str.replace_many(typo_map))
+        .otherwise(pl.lit("") + given + pl.lit("々"))
+    )  # nothing to mistype: a stray character
     biz_given = pl.when(kind == "typo_name").then(given_typo).otherwise(given)
-    space = pl.when(pl.col("v_space") < 0.6).then(pl.lit("　")).when(pl.col("v_space") < 0.8).then(pl.lit(" ")).otherwise(pl.lit(""))
+    space = (
+        pl.when(pl.col("v_space") < 0.6)
+        .then(pl.lit("　"))
+        .when(pl.col("v_space") < 0.8)
+        .then(pl.lit(" "))
+        .otherwise(pl.lit(""))
+    )
     ex = ex.with_columns(
         pl.concat_str([biz_sur, space, biz_given]).alias("biz_name"),
         biz_sur_common.alias("biz_sur_k_key"),
@@ -580,27 +819,40 @@ def _business_fields(ex: pl.DataFrame, rng: np.random.Generator, others: pl.Data
     kana_full = pl.concat_str([pl.col("biz_sur_r"), pl.lit("　"), pl.col("giv_r")])
     vk = pl.col("v_kana")
     biz_kana = (
-        pl.when(kind == "biz_kana_blank").then(pl.lit(""))
-        .when(vk < 0.15).then(_to_halfwidth_kana(kana_full))
-        .when(vk < 0.25).then(_to_hiragana(kana_full))
-        .when(vk < 0.32).then(_drop_voiced(kana_full))
-        .when(vk < 0.40).then(_enlarge_small(kana_full))
-        .when(vk < 0.45).then(kana_full.str.replace("　", ""))
+        pl.when(kind == "biz_kana_blank")
+        .then(pl.lit(""))
+        .when(vk < 0.15)
+        .then(_to_halfwidth_kana(kana_full))
+        .when(vk < 0.25)
+        .then(_to_hiragana(kana_full))
+        .when(vk < 0.32)
+        .then(_drop_voiced(kana_full))
+        .when(vk < 0.40)
+        .then(_enlarge_small(kana_full))
+        .when(vk < 0.45)
+        .then(kana_full.str.replace("　", ""))
         .otherwise(kana_full)
     )
     vd = pl.col("v_date")
     bd = pl.col("birth_date")
     biz_birth = (
-        pl.when(vd < 0.35).then(bd.dt.strftime("%Y%m%d"))
-        .when(vd < 0.45).then(bd.dt.strftime("%Y-%m-%d"))
-        .when(vd < 0.55).then(bd.dt.strftime("%Y/%m/%d"))
-        .when(vd < 0.75).then(_wareki(bd, pl.lit(0)))
-        .when(vd < 0.87).then(_wareki(bd, pl.lit(1)))
+        pl.when(vd < 0.35)
+        .then(bd.dt.strftime("%Y%m%d"))
+        .when(vd < 0.45)
+        .then(bd.dt.strftime("%Y-%m-%d"))
+        .when(vd < 0.55)
+        .then(bd.dt.strftime("%Y/%m/%d"))
+        .when(vd < 0.75)
+        .then(_wareki(bd, pl.lit(0)))
+        .when(vd < 0.87)
+        .then(_wareki(bd, pl.lit(1)))
         .otherwise(_wareki(bd, pl.lit(2)))
     )
-    biz_sex = pl.when(pl.col("v_sex") < 0.8).then(
-        pl.when(pl.col("male")).then(pl.lit("1")).otherwise(pl.lit("2"))
-    ).otherwise(pl.when(pl.col("male")).then(pl.lit("男")).otherwise(pl.lit("女")))
+    biz_sex = (
+        pl.when(pl.col("v_sex") < 0.8)
+        .then(pl.when(pl.col("male")).then(pl.lit("1")).otherwise(pl.lit("2")))
+        .otherwise(pl.when(pl.col("male")).then(pl.lit("男")).otherwise(pl.lit("女")))
+    )
     # address: moved → the old address (another municipality, or another town in the same one)
     n_other = others.height
     other_pref = dict(enumerate(others["prefecture"].to_list()))
@@ -609,39 +861,84 @@ def _business_fields(ex: pl.DataFrame, rng: np.random.Generator, others: pl.Data
     moved_town = kind == "moved_town"
     old_muni_idx = (pl.col("other_muni") + 1 + (pl.col("r_given") % 5)) % n_other
     ex = ex.with_columns(
-        pl.when(moved_muni).then(old_muni_idx.replace_strict(other_pref, return_dtype=pl.String)).otherwise(pl.col("pref")).alias("biz_pref"),
-        pl.when(moved_muni).then(old_muni_idx.replace_strict(other_name, return_dtype=pl.String)).otherwise(pl.col("muni")).alias("biz_muni"),
-        pl.when(moved_town).then((pl.col("town") + 3) % len(vocab.TOWNS)).otherwise(pl.col("town")).alias("biz_town"),
+        pl.when(moved_muni)
+        .then(old_muni_idx.replace_strict(other_pref, return_dtype=pl.String))
+        .otherwise(pl.col("pref"))
+        .alias("biz_pref"),
+        pl.when(moved_muni)
+        .then(old_muni_idx.replace_strict(other_name, return_dtype=pl.String))
+        .otherwise(pl.col("muni"))
+        .alias("biz_muni"),
+        pl.when(moved_town)
+        .then((pl.col("town") + 3) % len(vocab.TOWNS))
+        .otherwise(pl.col("town"))
+        .alias("biz_town"),
     )
     ex = ex.with_columns(
         # a moved-muni person whose old muni equals the new one is not a move at all
-        pl.when(moved_muni & (pl.col("biz_muni") == pl.col("muni"))).then(pl.lit("ok")).otherwise(kind).alias("kind"),
+        pl.when(moved_muni & (pl.col("biz_muni") == pl.col("muni")))
+        .then(pl.lit("ok"))
+        .otherwise(kind)
+        .alias("kind"),
     )
     town_name = dict(enumerate(t[0] for t in vocab.TOWNS))
     town_alt = dict(enumerate(t[2] or t[0] for t in vocab.TOWNS))
     town_chome = dict(enumerate(t[1] for t in vocab.TOWNS))
     bt = pl.col("biz_town")
-    t_name = pl.when(pl.col("v_town") < 0.5).then(bt.replace_strict(town_alt, return_dtype=pl.String)).otherwise(
-        bt.replace_strict(town_name, return_dtype=pl.String))
+    t_name = (
+        pl.when(pl.col("v_town") < 0.5)
+        .then(bt.replace_strict(town_alt, return_dtype=pl.String))
+        .otherwise(bt.replace_strict(town_name, return_dtype=pl.String))
+    )
     has_chome = bt.replace_strict(town_chome, return_dtype=pl.Boolean)
     vn = pl.col("v_num")
     ban, go, ch = pl.col("ban"), pl.col("go"), pl.col("chome")
     chome_numbers = (
-        pl.when(vn < 0.3).then(pl.format("{}-{}-{}", ch, ban, go))
-        .when(vn < 0.45).then(
-            pl.format("{}－{}－{}", ch, ban, go).str.replace_many({str(i): chr(0xFF10 + i) for i in range(10)})
+        pl.when(vn < 0.3)
+        .then(pl.format("{}-{}-{}", ch, ban, go))
+        .when(vn < 0.45)
+        .then(
+            pl.format("{}－{}－{}", ch, ban, go).str.replace_many(
+                {str(i): chr(0xFF10 + i) for i in range(10)}
+            )
         )
-        .when(vn < 0.6).then(pl.format("{}丁目{}番{}号", ch, ban, go))
-        .when(vn < 0.7).then(pl.concat_str([_kanji_numeral(ch), pl.lit("丁目"), _kanji_numeral(ban), pl.lit("番地"), _kanji_numeral(go)]))
-        .otherwise(pl.concat_str([_kanji_numeral(ch), pl.lit("丁目"), ban.cast(pl.String), pl.lit("番"), go.cast(pl.String), pl.lit("号")]))
+        .when(vn < 0.6)
+        .then(pl.format("{}丁目{}番{}号", ch, ban, go))
+        .when(vn < 0.7)
+        .then(
+            pl.concat_str(
+                [_kanji_numeral(ch), pl.lit("丁目"), _kanji_numeral(ban), pl.lit("番地"), _kanji_numeral(go)]
+            )
+        )
+        .otherwise(
+            pl.concat_str(
+                [
+                    _kanji_numeral(ch),
+                    pl.lit("丁目"),
+                    ban.cast(pl.String),
+                    pl.lit("番"),
+                    go.cast(pl.String),
+                    pl.lit("号"),
+                ]
+            )
+        )
     )
     lot = ban * 37 + go
-    lot_numbers = pl.when(vn < 0.5).then(pl.format("{}-{}", lot, go)).otherwise(pl.format("{}番地{}", lot, go))
+    lot_numbers = (
+        pl.when(vn < 0.5).then(pl.format("{}-{}", lot, go)).otherwise(pl.format("{}番地{}", lot, go))
+    )
     numbers = pl.when(has_chome).then(chome_numbers).otherwise(lot_numbers)
-    building = pl.when(pl.col("v_bld") < 0.08).then(
-        pl.lit(" ") + pl.col("r_given").mod(len(vocab.BUILDINGS)).replace_strict(dict(enumerate(vocab.BUILDINGS)), return_dtype=pl.String)
-        + pl.format("{}号室", (pl.col("r_given") % 5 + 1) * 100 + pl.col("r_given") % 9 + 1)
-    ).otherwise(pl.lit(""))
+    building = (
+        pl.when(pl.col("v_bld") < 0.08)
+        .then(
+            pl.lit(" ")
+            + pl.col("r_given")
+            .mod(len(vocab.BUILDINGS))
+            .replace_strict(dict(enumerate(vocab.BUILDINGS)), return_dtype=pl.String)
+            + pl.format("{}号室", (pl.col("r_given") % 5 + 1) * 100 + pl.col("r_given") % 9 + 1)
+        )
+        .otherwise(pl.lit(""))
+    )
     pref = pl.when(pl.col("v_pref") < 0.4).then(pl.lit("")).otherwise(pl.col("biz_pref"))
     ex = ex.with_columns(
         pl.concat_str([pref, pl.col("biz_muni"), t_name, numbers, building]).alias("biz_address"),

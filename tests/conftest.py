@@ -1,0 +1,36 @@
+"""Shared fixtures: settings, a tenken home on a real (temporary) Dagster instance, and
+small synthetic extracts with ground truth."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+# The tests never talk to the network; dagster must not try telemetry either.
+os.environ.setdefault("DAGSTER_DISABLE_TELEMETRY", "yes")
+
+
+@pytest.fixture()
+def settings():
+    from schemas.config import load_settings
+
+    return load_settings(None)
+
+
+@pytest.fixture()
+def home(tmp_path: Path) -> Iterator[object]:
+    """A fresh tenken home (its own SQLite Dagster instance) under tmp_path."""
+    from tenken.runner import Home
+
+    yield Home(tmp_path / "home")
+
+
+@pytest.fixture(scope="session")
+def small_data():
+    """2,000 synthetic rows of 高知市 × kaigo_hoken with ground truth (generated once)."""
+    from pipelines.synthetic.generator import generate
+
+    return generate(2000, agency="392014", jimu="kaigo_hoken", seed=11)
