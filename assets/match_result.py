@@ -9,6 +9,7 @@ import polars as pl
 
 from assets.checks import counts_metadata, input_failure, outputs, schema_check_spec, table_markdown
 from assets.config import OutputDirConfig
+from assets.guard import masked_errors
 from assets.partitions import inspection_partitions, partition_scope
 from assets.resources import TenkenWorkspace
 from pipelines import agencies
@@ -30,6 +31,7 @@ from schemas.match_result import MatchResults
         "使った判定設定は照合設定.json として結果と一緒に保存する。粒度: 点検対象1件につき1行。"
     ),
 )
+@masked_errors
 def match_result(
     context: dg.AssetExecutionContext,
     config: OutputDirConfig,
@@ -50,7 +52,7 @@ def match_result(
         match_settings = MatchSettings.build(
             scope.jimu, agencies.jimu(scope.jimu, settings), settings.matching
         )
-        results = match(match_inputs(extract, inquiry_result), match_settings)
+        results = match(match_inputs(extract, inquiry_result), match_settings, extract)
     except TenkenInputError as e:
         raise input_failure(e, layout, scope, round_id, "照合") from None
     out_dir = (

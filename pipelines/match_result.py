@@ -14,9 +14,10 @@ from typing import Any
 import polars as pl
 
 from pipelines.errors import Problem, TenkenInputError
-from pipelines.matching.causes import add_causes
+from pipelines.matching.causes import add_causes, describe_causes
 from pipelines.matching.comparisons import build_comparisons, held_fields
 from pipelines.matching.levels import compile_judgements
+from pipelines.matching.owners import population_from_extract
 from pipelines.matching.rules import classify, describe_rules
 from pipelines.matching.settings import MatchSettings
 from pipelines.outputs import write_csv_cp932
@@ -58,10 +59,11 @@ def match_inputs(extract_records: pl.DataFrame, results: pl.DataFrame) -> pl.Dat
                 )
             ]
         )
+    # the few numbers held by more than one 宛名番号 (a finding in itself)
     holders = (
-        joined.group_by("my_number")
+        joined.filter(pl.col("my_number").is_duplicated())
+        .group_by("my_number")
         .agg(pl.col("atena_no").alias("_holders"))
-        .filter(pl.col("_holders").list.len() > 1)
     )
     return (
         joined.join(holders, on="my_number", how="left")
@@ -76,12 +78,20 @@ def match_inputs(extract_records: pl.DataFrame, results: pl.DataFrame) -> pl.Dat
     )
 
 
-def match(inputs: pl.DataFrame, settings: MatchSettings) -> pl.DataFrame:
-    """Judge every field, classify, add 推定原因 and priority. Returns MatchResults."""
+def match(
+    inputs: pl.DataFrame, settings: MatchSettings, extract_records: pl.DataFrame | None = None
+) -> pl.DataFrame:
+    """Judge every field, classify, add 推定原因, likely owner and priority. Returns MatchResults.
+
+    ``extract_records`` (every row of the extract, not only the 点検対象 ones) is where the
+    likely true owner of a mislinked number is looked for; without it, only the records
+    in ``inputs`` are.
+    """
     comparisons = build_comparisons(settings)
     judged = compile_judgements(inputs, comparisons)
     graded = classify(judged, comparisons, held_fields(settings))
-    with_causes = add_causes(graded)
+    population = population_from_extract(extract_records) if extract_records is not None else None
+    with_causes = add_causes(graded, settings, population)
     out = with_causes.select(
         "round_id",
         pl.lit(settings.digest()).alias("settings_digest"),
@@ -95,9 +105,8 @@ def match(inputs: pl.DataFrame, settings: MatchSettings) -> pl.DataFrame:
         *[f"judgement_{c.field.value}" for c in comparisons],
         *[f"level_{c.field.value}" for c in comparisons],
         "likely_cause",
-        pl.col("likely_owner")
-        if "likely_owner" in with_causes.columns
-        else pl.lit(None, dtype=pl.String).alias("likely_owner"),
+        "likely_cause_code",
+        "likely_owner",
         pl.col("priority").cast(pl.Int64),
         "number_shared_by",
         "biz_name",
@@ -146,6 +155,7 @@ def audit_record(settings: MatchSettings) -> dict[str, Any]:
         "照合設定": settings.to_dict(),
         "設定ハッシュ": settings.digest(),
         "判定規則": describe_rules(),
+        "推定原因の規則": describe_causes(),
         "項目ごとの比較": [c.describe() for c in build_comparisons(settings)],
     }
 

@@ -61,7 +61,8 @@ class MatchResults(pa.DataFrameModel):
     level_sex: str
     level_municipality: str
     level_town: str
-    likely_cause: str | None = pa.Field(nullable=True)
+    likely_cause: str | None = pa.Field(nullable=True, description="推定原因（B・C のみ）")
+    likely_cause_code: str | None = pa.Field(nullable=True, description="推定原因の英語コード（集計用）")
     likely_owner: str | None = pa.Field(nullable=True, description="真の持ち主と思われる宛名番号")
     priority: int = pa.Field(ge=1, le=9)
     number_shared_by: str | None = pa.Field(nullable=True)

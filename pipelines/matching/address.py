@@ -9,27 +9,38 @@ Choices where the rule is silent (a careful checker's reading, documented in the
 * ヶ/ケ/ヵ/が and の/ノ/之 are spelling variants, folded before comparing; a leading 大字/字
   is dropped from the 町字.
 * 郡 may be written or omitted (上川郡東川町 = 東川町); names that contain 郡 themselves
-  (郡山市, 蒲郡市 …) are matched before any 郡 is stripped.
-* Kanji numerals (with 十/百/千) become digits on both sides alike, so a town name such as
-  三田 or 十日町 turns into 3田 / 10日町 on both sides and still compares equal.
-* Building names and room numbers are not compared: the number sequence stops where a
-  building part starts (a space, katakana or Latin letters after the first digit), because
-  they are often present on one side only.
+  (郡山市, 蒲郡市 …) are found before any 郡 is stripped. Where the 都道府県 is written, the
+  市区町村 is looked up in that prefecture first, so 府中市 of 東京都 and of 広島県 differ.
+* 政令市: the ward (区) may be omitted on one side (札幌市北一条西 = 札幌市中央区北一条西);
+  two different wards of the same city differ.
+* Kanji numerals (with 十/百/千, and positional 一〇一) become digits on both sides alike, so a
+  town name such as 三田 or 十日町 turns into 3田 / 10日町 on both sides and still compares
+  equal. 丁目/番地/番/号/の and every kind of hyphen only separate numbers.
+* A 町字 of one character (原123番地) compares that character, not the first digit.
+* Building names and room numbers are not compared, since they are often on one side only:
+  the number sequence stops at a space, katakana, Latin letters or a bracket after the first
+  number, or at a kanji word right after a complete number (``1-1-1高知ビル3階``). A room
+  number written as one more hyphenated number (``1-1-1-201``, 3 digits or more) is a
+  building part too (see ``numbers_agree``).
+* An address whose 市区町村 is not in the table (an old name, an address abroad) can only be
+  一致 when it is written identically on both sides.
 
-Everything runs on the distinct addresses of a file and is joined back.
+Everything runs on the distinct addresses of a file (one parse for both sides) and is joined
+back, so the cost follows the number of distinct addresses, not of rows.
 """
 
 from __future__ import annotations
 
 import csv
-import re
 from dataclasses import dataclass
 from functools import cache
 from importlib import resources
 
 import polars as pl
 
-_FOLD_KE = {"ヶ": "ケ", "ヵ": "ケ", "が": "ケ", "ケ": "ケ", "ノ": "の", "之": "の", "丿": "の"}
+from pipelines.matching.normalize import with_nfkc
+
+_FOLD_KE = {"ヶ": "ケ", "ヵ": "ケ", "が": "ケ", "ノ": "の", "之": "の", "丿": "の"}
 _KANJI_DIGITS = {
     "〇": 0,
     "零": 0,
@@ -48,27 +59,59 @@ _KANJI_DIGITS = {
 }
 _KANJI_UNITS = {"十": 10, "拾": 10, "百": 100, "千": 1000}
 _KANJI_NUMERAL = "[〇零一壱二弐三参四五六七八九十拾百千]+"
-_DASHES = "[-‐‑‒–—―−－ｰ─━]"
+# every hyphen-like character seen between address numbers (ー is the long-vowel mark,
+# which old systems often used as a dash; it is never a building name's first character)
+_DASHES = "-‐‑‒–—―−－ｰー─━"
+_DASH_CLASS = "[" + "".join("\\" + c if c == "-" else c for c in _DASHES) + "]"
+# what ends the address proper: a space, katakana, Latin letters or a bracket after a number
+_BUILDING_START = r"^([^0-9]*[0-9][^\sァ-ヴA-Za-z(（\[［【]*)"
+# a complete number followed by something that is not part of an address (高知ビル3階)
+_NUMBER_END = (
+    r"^([^0-9]*[0-9].*?(?:号|" + _DASH_CLASS + r"[0-9]+|番地?の?[0-9]+|の[0-9]+))"
+    r"(?:[^0-9" + _DASHES.replace("-", "\\-") + r"の番号丁目地条線]|$)"
+)
+ROOM_MIN_DIGITS = 3
+#: parse distinct values and join back only when they repeat this much (a join costs
+#: about as much as parsing a third of the rows again)
+DEDUPE_BELOW = 0.6
 
 
 @dataclass(frozen=True)
 class Municipalities:
-    prefectures: tuple[str, ...]
-    names: tuple[str, ...]  # folded (ヶ→ケ) municipality names incl. 政令市の区, longest first
+    """The shipped municipality table, as lookup sets (names folded: ヶ→ケ, ノ→の)."""
+
+    prefectures: frozenset[str]
+    names: frozenset[str]  # incl. 政令市の区 (札幌市中央区) and 東京23区
+    pairs: frozenset[str]  # "都道府県|市区町村"
+    city_of_ward: dict[str, str]  # 札幌市中央区 → 札幌市
+    longest: int
 
 
 @cache
 def municipalities() -> Municipalities:
     text = resources.files("schemas").joinpath("data/municipalities.csv").read_text(encoding="utf-8")
     prefs: set[str] = set()
+    pairs: set[str] = set()
     names: set[str] = set()
     for row in csv.DictReader(text.splitlines()):
         prefs.add(row["prefecture"])
         if row["name"]:
-            names.add(fold_ke(row["name"]))
+            name = fold_ke(row["name"])
+            names.add(name)
+            pairs.add(f"{row['prefecture']}|{name}")
+    cities = {n for n in names if n.endswith("市")}
+    city_of_ward = {}
+    for name in names:
+        if name.endswith("区"):
+            parents = [c for c in cities if name.startswith(c) and c != name]
+            if parents:
+                city_of_ward[name] = max(parents, key=len)
     return Municipalities(
-        prefectures=tuple(sorted(prefs, key=len, reverse=True)),
-        names=tuple(sorted(names, key=lambda n: (-len(n), n))),
+        prefectures=frozenset(prefs),
+        names=frozenset(names),
+        pairs=frozenset(pairs),
+        city_of_ward=city_of_ward,
+        longest=max(len(n) for n in names),
     )
 
 
@@ -90,84 +133,205 @@ def kanji_to_number(run: str) -> int:
     return total + digit
 
 
-def _numeral_table(runs: pl.Series) -> dict[str, str]:
-    """Distinct kanji-numeral runs → digits (a few hundred per file, converted once)."""
-    return {r: str(kanji_to_number(r)) for r in runs.drop_nulls().unique().to_list()}
+def numerals_to_digits(column: pl.Expr, runs: pl.Series) -> pl.Expr:
+    """Kanji numeral runs → digits; ``runs`` holds the distinct runs (converted once each)."""
+    table = {r: str(kanji_to_number(r)) for r in runs.drop_nulls().unique().to_list() if r}
+    if not table:
+        return column
+    # longest first with leftmost matching, so 二十三 is one run, never 二 + 十 + 三
+    ordered = dict(sorted(table.items(), key=lambda kv: -len(kv[0])))
+    return column.str.replace_many(ordered, leftmost=True)
 
 
-def split_addresses(frame: pl.DataFrame, column: str, prefix: str) -> pl.DataFrame:
-    """Add ``{prefix}_pref``, ``{prefix}_muni``, ``{prefix}_town_key``, ``{prefix}_numbers``,
-    ``{prefix}_muni_text`` (the raw text up to the 市区町村) and ``{prefix}_town_text``.
+def numbers_agree(left: str, right: str) -> pl.Expr:
+    """The number sequences of two address prefixes agree: equal, or one is the other
+    plus a room number (``1-1-1`` and ``1-1-1-201``; see ``_room_dropped``)."""
+    a, b = pl.col(f"{left}_numbers"), pl.col(f"{right}_numbers")
+    return (a.eq(b) | pl.col(f"{left}_numbers_base").eq(b) | pl.col(f"{right}_numbers_base").eq(a)).fill_null(
+        False
+    )
+
+
+def _room_dropped(numbers: pl.Expr) -> pl.Expr:
+    """The sequence without a trailing room number, or null when it has none.
+
+    A room is one more number of 3 digits or more after at least 2 numbers: ``1-1-1-201``
+    → ``1-1-1``, ``1234-5-101`` → ``1234-5``. ``1-1`` against ``1-1-5`` is not a room
+    (that may be a 号), and ``1-2-345`` only agrees with ``1-2`` itself.
     """
-    distinct = frame.select(pl.col(column).unique()).filter(pl.col(column).is_not_null())
-    parsed = _split_distinct(distinct, column, prefix)
-    return frame.join(parsed, on=column, how="left", maintain_order="left")
+    return numbers.str.extract(rf"^([0-9]+-[0-9]+(?:-[0-9]+)*)-[0-9]{{{ROOM_MIN_DIGITS},}}$", 1)
 
 
-def _split_distinct(frame: pl.DataFrame, column: str, p: str) -> pl.DataFrame:
+def split_addresses(frame: pl.DataFrame, columns: dict[str, str]) -> pl.DataFrame:
+    """For each ``column → prefix``, add the parsed parts of that address column.
+
+    Added per prefix ``p``: ``p_pref`` (都道府県 or null), ``p_muni`` (市区町村 as in the
+    table, folded), ``p_city`` (the 政令市 of a ward, else the 市区町村), ``p_muni_text``
+    (the text up to the 市区町村), ``p_town_text`` (the rest), ``p_town_key`` (町字 key),
+    ``p_numbers`` (``1-1-1``), ``p_numbers_base`` (without a trailing room number, else
+    null) and ``p_full`` (the whole address, spaces removed).
+
+    A column whose values repeat (the 住基 side: one address per household) is parsed once
+    per distinct value and joined back; a column of mostly distinct values is parsed as it
+    is, which spares the join.
+    """
+    for column, prefix in columns.items():
+        values = frame[column]
+        distinct_share = frame.select(pl.col(column).approx_n_unique()).item() / max(1, values.len())
+        if distinct_share < DEDUPE_BELOW:
+            distinct = parse_addresses(values.drop_nulls().unique())
+            parsed = frame.select(column).join(
+                distinct, left_on=column, right_on="_address", how="left", maintain_order="left"
+            )
+        else:
+            parsed = parse_addresses(values)
+        renamed = parsed.select(pl.all().exclude(column, "_address").name.prefix(f"{prefix}_"))
+        frame = frame.hstack(renamed)
+    return frame
+
+
+def parse_addresses(addresses: pl.Series) -> pl.DataFrame:
+    """One row per address, in the given order: ``_address`` and its parts (see
+    ``split_addresses``); a null address has null parts."""
     table = municipalities()
-    pref_re = "^(" + "|".join(map(re.escape, table.prefectures)) + ")"
-    muni_alt = "|".join(map(re.escape, table.names))
-    county_re = f"^([^郡\\d]{{1,6}}?郡)({muni_alt})"
+    step = with_nfkc(pl.DataFrame({"_address": addresses}).with_row_index("_row"), "_address", "_t")
+    # spaces before the first number are noise (高知県 高知市 本町); after it they start the
+    # building part, so they are kept (as one space) until the number sequence is cut
+    has_space = pl.col("_t").str.contains(r"\s").fill_null(False)
+    spaced = step.filter(has_space)
+    spaced = spaced.with_columns(pl.col("_t").str.replace_all(r"\s+", " ").str.strip_chars()).with_columns(
+        (
+            pl.col("_t").str.extract(r"^([^0-9]*)", 1).str.replace_all(" ", "")
+            + pl.col("_t").str.replace(r"^[^0-9]*", "")
+        ).alias("_t")
+    )
+    step = pl.concat([step.filter(~has_space), spaced])
+    step = step.with_columns(pl.col("_t").str.replace_all(" ", "", literal=True).alias("full"))
 
-    spaced = pl.col("_t")
-    compact = pl.col("_c")
-    step = frame.with_columns(
-        pl.col(column).str.normalize("NFKC").str.replace_all(r"\s+", " ").str.strip_chars().alias("_t")
-    ).with_columns(spaced.str.replace_all(" ", "").alias("_c"))
-    step = step.with_columns(compact.str.extract(pref_re, 1).alias(f"{p}_pref"))
-    pref_len = pl.col(f"{p}_pref").str.len_chars().fill_null(0)
-    step = step.with_columns(compact.str.slice(pref_len).alias("_rest"))
-    step = step.with_columns(pl.col("_rest").str.replace_many(_FOLD_KE).alias("_rest_f"))
-    direct = pl.col("_rest_f").str.extract(f"^({muni_alt})", 1)
+    head4, head3 = pl.col("full").str.slice(0, 4), pl.col("full").str.slice(0, 3)
+    prefs = pl.Series(sorted(table.prefectures)).implode()
     step = step.with_columns(
-        direct.alias("_direct"),
-        pl.col("_rest_f").str.extract(county_re, 1).alias("_county"),
-        pl.col("_rest_f").str.extract(county_re, 2).alias("_county_muni"),
+        pl.when(head4.is_in(prefs)).then(head4).when(head3.is_in(prefs)).then(head3).alias("pref")
     )
-    muni_len = (
-        pl.when(pl.col("_direct").is_not_null())
-        .then(pl.col("_direct").str.len_chars())
-        .otherwise(pl.col("_county").str.len_chars() + pl.col("_county_muni").str.len_chars())
-        .fill_null(0)
-    )
-    # where the building part starts: the first space after the first digit, in
-    # characters of the space-free text (names of 市区町村 hold no ASCII digits)
-    spaced_head = spaced.str.extract(r"^(.*?\d\S*)\s", 1).str.replace_all(" ", "").str.len_chars()
     step = step.with_columns(
-        pl.coalesce("_direct", "_county_muni").alias(f"{p}_muni"),
-        pl.col("_rest").str.slice(0, muni_len).alias(f"{p}_muni_text"),
-        pl.col("_rest").str.slice(muni_len).alias(f"{p}_town_text"),
-        (spaced_head - pref_len - muni_len).alias("_cut"),
+        pl.col("_t").str.slice(pl.col("pref").str.len_chars().fill_null(0)).alias("_rest")
     )
-    town = pl.col(f"{p}_town_text")
-    core = pl.when(pl.col("_cut") > 0).then(town.str.slice(0, pl.col("_cut"))).otherwise(town)
-    step = step.with_columns(core.alias("_core"))
-    # kanji numerals → digits (distinct runs converted once), then the number sequence
-    runs = step.select(pl.col("_core").str.extract_all(_KANJI_NUMERAL).explode()).to_series()
-    numerals = _numeral_table(runs)
-    digits = (
-        pl.col("_core").str.replace_many(
-            dict(sorted(numerals.items(), key=lambda kv: -len(kv[0]))), leftmost=True
+    # the 市区町村 is decided by the words before the first number: look each distinct
+    # (都道府県, words) up once
+    step = step.with_columns(
+        pl.concat_str(
+            [pl.col("pref").fill_null(""), pl.col("_rest").str.extract(r"^([^0-9]{0,16})", 1)], separator="|"
+        ).alias("_head")
+    )
+    heads = (
+        step.select("_head")
+        .unique()
+        .with_columns(
+            pl.col("_head").str.split_exact("|", 1).struct.rename_fields(["pref", "_words"]).alias("_parts")
         )
-        if numerals
-        else pl.col("_core")
+        .unnest("_parts")
     )
-    head = digits.str.extract(r"^([^\d]*\d[^ァ-ヴA-Za-z(（]*)", 1)
-    key_text = town.str.replace_many(_FOLD_KE).str.replace(r"^大?字", "")
+    heads = _with_municipality(
+        heads.with_columns(
+            pl.col("pref").replace("", None),
+            pl.col("_words").str.replace_many(_FOLD_KE).alias("_rest_f"),
+        ),
+        table,
+    ).select("_head", "muni", "_muni_len")
+    step = _beside(step, heads, "_head")
+
+    muni_len = pl.col("_muni_len").fill_null(0)
     step = step.with_columns(
-        key_text.str.slice(0, 2).alias(f"{p}_town_key"),
-        head.str.extract_all(r"\d+")
-        .list.eval(pl.element().str.strip_chars_start("0").replace("", "0"))
-        .list.join("-")
-        .alias(f"{p}_numbers"),
+        pl.col("_rest").str.slice(0, muni_len).alias("muni_text"),
+        pl.col("_rest").str.slice(muni_len).alias("_town"),
+        pl.col("muni").replace(table.city_of_ward).alias("city"),
+    )
+    # the same 町字 part recurs under several spellings of 都道府県/市区町村: parse it once
+    towns = _town_parts(step.select(pl.col("_town").unique()).to_series().drop_nulls())
+    step = _beside(step, towns, "_town").sort("_row")
+    return step.select(
+        "_address",
+        "pref",
+        "muni",
+        "city",
+        "muni_text",
+        "town_text",
+        "town_key",
+        "numbers",
+        "numbers_base",
+        "full",
+    )
+
+
+def _beside(frame: pl.DataFrame, parts: pl.DataFrame, key: str) -> pl.DataFrame:
+    """``frame`` with the columns of ``parts`` for its ``key`` (joining the key column only)."""
+    joined = frame.select(key).join(parts, on=key, how="left", maintain_order="left")
+    return frame.hstack(joined.drop(key))
+
+
+def _town_parts(towns: pl.Series) -> pl.DataFrame:
+    """``_town`` (NFKC text after the 市区町村) → ``town_text``, ``town_key``, ``numbers``."""
+    step = pl.DataFrame({"_town": towns})
+    # kanji numerals → digits in the 町字 part only (市区町村 names keep theirs: 四万十市)
+    runs = step.select(pl.col("_town").str.extract_all(_KANJI_NUMERAL).explode()).to_series()
+    step = step.with_columns(numerals_to_digits(pl.col("_town"), runs).alias("_digits"))
+    digits = pl.col("_digits")
+    step = step.with_columns(pl.coalesce(digits.str.extract(_BUILDING_START, 1), digits).alias("_core"))
+    core = pl.coalesce(pl.col("_core").str.extract(_NUMBER_END, 1), pl.col("_core"))
+    key_text = (
+        digits.str.slice(0, 6)
+        .str.replace_all(" ", "", literal=True)
+        .str.replace_many(_FOLD_KE)
+        .str.replace(r"^大?字", "")
     )
     return step.select(
-        column,
-        f"{p}_pref",
-        f"{p}_muni",
-        f"{p}_muni_text",
-        f"{p}_town_text",
-        f"{p}_town_key",
-        f"{p}_numbers",
+        "_town",
+        pl.col("_town").str.replace_all(" ", "", literal=True).alias("town_text"),
+        key_text.str.slice(0, 2).alias("town_key"),
+        core.str.replace_all(r"[^0-9]+", "-")
+        .str.strip_chars("-")
+        .str.replace_all(r"(^|-)0+([0-9])", "${1}${2}")
+        .alias("numbers"),
+    ).with_columns(_room_dropped(pl.col("numbers")).alias("numbers_base"))
+
+
+def _with_municipality(step: pl.DataFrame, table: Municipalities) -> pl.DataFrame:
+    """``muni`` and ``_muni_len`` (characters of ``_rest`` up to the end of the 市区町村).
+
+    Longest match first, among the prefecture's municipalities when it is written (any
+    prefecture otherwise); where nothing matches, a leading ``…郡`` is skipped and the
+    lookup repeated (郡 omitted on the other side). ``_rest`` holds no spaces before its
+    first number and 市区町村 names hold no numbers, so lengths count the same characters.
+    """
+    names = pl.Series(sorted(table.names)).implode()
+    pairs = pl.Series(sorted(table.pairs)).implode()
+
+    def longest(text: pl.Expr, pref: pl.Expr | None) -> pl.Expr:
+        expr = pl.lit(None, dtype=pl.String)
+        for n in range(2, table.longest + 1):  # built inside out: the longest hit wins
+            candidate = text.str.slice(0, n)
+            key = candidate if pref is None else pl.concat_str([pref, candidate], separator="|")
+            hit = key.is_in(pairs if pref is not None else names) & (candidate.str.len_chars() == n)
+            expr = pl.when(hit).then(candidate).otherwise(expr)
+        return expr
+
+    def lookup(text: pl.Expr) -> pl.Expr:
+        return pl.coalesce(longest(text, pl.col("pref")), longest(text, None))
+
+    step = step.with_columns(lookup(pl.col("_rest_f")).alias("muni"))
+    direct = step.filter(pl.col("muni").is_not_null()).with_columns(
+        pl.col("muni").str.len_chars().alias("_muni_len")
     )
+    # 郡 written here, maybe omitted on the other side: only for what nothing matched
+    county = step.filter(pl.col("muni").is_null()).with_columns(
+        pl.col("_rest_f").str.extract(r"^([^0-9]{1,6}?郡)", 1).str.len_chars().alias("_county_len")
+    )
+    county = county.with_columns(
+        lookup(pl.col("_rest_f").str.slice(pl.col("_county_len").fill_null(0))).alias("muni")
+    ).with_columns(
+        pl.when(pl.col("_county_len").is_not_null() & pl.col("muni").is_not_null())
+        .then(pl.col("_county_len") + pl.col("muni").str.len_chars())
+        .alias("_muni_len"),
+        pl.when(pl.col("_county_len").is_not_null()).then(pl.col("muni")).alias("muni"),
+    )
+    return pl.concat([direct, county.drop("_county_len")], how="vertical_relaxed")

@@ -9,13 +9,14 @@ from __future__ import annotations
 
 import polars as pl
 
-from pipelines.matching.address import split_addresses
+from pipelines.matching.address import numbers_agree, split_addresses
 from pipelines.matching.levels import Comparison, ElseLevel, Level, NullLevel, not_held
 from pipelines.matching.normalize import (
-    kana_form,
+    join_forms,
+    kana_forms,
     kana_table,
-    name_exact_form,
-    name_folded_form,
+    name_forms,
+    whole,
     wildcard_equal_frame,
 )
 from pipelines.matching.settings import MatchSettings
@@ -32,13 +33,16 @@ def name_comparison(settings: MatchSettings) -> Comparison:
     itaiji = settings.itaiji()
 
     def prepare(frame: pl.DataFrame) -> pl.DataFrame:
+        if "biz_name_fold" in frame.columns:
+            return frame
+        forms = name_forms(pl.concat([frame["biz_name"], frame["juki_name"]]), itaiji)
+        for side in ("biz", "juki"):
+            frame = join_forms(frame, forms, f"{side}_name", f"{side}_name")
         frame = frame.with_columns(
-            name_exact_form(pl.col("biz_name")).alias("_n_biz_exact"),
-            name_exact_form(pl.col("juki_name")).alias("_n_juki_exact"),
-            name_folded_form(pl.col("biz_name"), itaiji).alias("_n_biz_fold"),
-            name_folded_form(pl.col("juki_name"), itaiji).alias("_n_juki_fold"),
+            whole(pl.col("biz_name_parts")).alias("biz_name_fold"),
+            whole(pl.col("juki_name_parts")).alias("juki_name_fold"),
         )
-        return wildcard_equal_frame(frame, "_n_biz_fold", "_n_juki_fold", "_n_wild")
+        return wildcard_equal_frame(frame, "biz_name_fold", "juki_name_fold", "name_wildcard")
 
     return Comparison(
         field=Field.NAME,
@@ -46,9 +50,11 @@ def name_comparison(settings: MatchSettings) -> Comparison:
         blank_sides=("biz_name", "juki_name"),
         levels=(
             NullLevel("biz_name", "juki_name"),
-            Level(EQ, "同じ表記", _eq("_n_biz_exact", "_n_juki_exact")),
-            Level(VAR, "空白・下線・全角半角・異体字の違いを除いて一致", _eq("_n_biz_fold", "_n_juki_fold")),
-            Level(VAR, "外字（〓）の位置を除いて一致（半数以上の文字が一致）", pl.col("_n_wild")),
+            Level(EQ, "同じ表記", _eq("biz_name_exact", "juki_name_exact")),
+            Level(
+                VAR, "空白・下線・全角半角・異体字の違いを除いて一致", _eq("biz_name_fold", "juki_name_fold")
+            ),
+            Level(VAR, "外字（〓）の位置を除いて一致（半数以上の文字が一致）", pl.col("name_wildcard")),
             ElseLevel(),
         ),
         notes=(
@@ -66,11 +72,14 @@ def kana_comparison(settings: MatchSettings) -> Comparison:
     )
 
     def prepare(frame: pl.DataFrame) -> pl.DataFrame:
+        if "biz_kana_fold" in frame.columns:
+            return frame
+        forms = kana_forms(pl.concat([frame["biz_kana"], frame["juki_kana"]]), width, folded)
+        for side in ("biz", "juki"):
+            frame = join_forms(frame, forms, f"{side}_kana", f"{side}_kana")
         return frame.with_columns(
-            kana_form(pl.col("biz_kana"), width).alias("_k_biz_width"),
-            kana_form(pl.col("juki_kana"), width).alias("_k_juki_width"),
-            kana_form(pl.col("biz_kana"), folded).alias("_k_biz_fold"),
-            kana_form(pl.col("juki_kana"), folded).alias("_k_juki_fold"),
+            whole(pl.col("biz_kana_parts")).alias("biz_kana_fold"),
+            whole(pl.col("juki_kana_parts")).alias("juki_kana_fold"),
         )
 
     return Comparison(
@@ -80,8 +89,10 @@ def kana_comparison(settings: MatchSettings) -> Comparison:
         levels=(
             NullLevel("biz_kana", "juki_kana"),
             Level(EQ, "同じ表記", _eq("biz_kana", "juki_kana")),
-            Level(VAR, "全角半角・ひらがな・空白の違いを除いて一致", _eq("_k_biz_width", "_k_juki_width")),
-            Level(VAR, f"{fold_label}の違いを除いて一致", _eq("_k_biz_fold", "_k_juki_fold")),
+            Level(
+                VAR, "全角半角・ひらがな・空白の違いを除いて一致", _eq("biz_kana_width", "juki_kana_width")
+            ),
+            Level(VAR, f"{fold_label}の違いを除いて一致", _eq("biz_kana_fold", "juki_kana_fold")),
             ElseLevel(),
         ),
     )
@@ -114,15 +125,21 @@ def sex_comparison() -> Comparison:
 def _prepare_addresses(frame: pl.DataFrame) -> pl.DataFrame:
     if "biz_addr_muni" in frame.columns:
         return frame
-    frame = split_addresses(frame, "biz_address", "biz_addr")
-    return split_addresses(frame, "juki_address", "juki_addr")
+    return split_addresses(frame, {"biz_address": "biz_addr", "juki_address": "juki_addr"})
+
+
+def _same_full_address() -> pl.Expr:
+    return _eq("biz_addr_full", "juki_addr_full")
 
 
 def municipality_comparison() -> Comparison:
-    same_pref_or_omitted = (
+    prefs_agree = (
         pl.col("biz_addr_pref").is_null()
         | pl.col("juki_addr_pref").is_null()
         | (pl.col("biz_addr_pref") == pl.col("juki_addr_pref"))
+    )
+    ward_omitted = (pl.col("biz_addr_muni") == pl.col("biz_addr_city")) | (
+        pl.col("juki_addr_muni") == pl.col("juki_addr_city")
     )
     return Comparison(
         field=Field.MUNICIPALITY,
@@ -133,18 +150,29 @@ def municipality_comparison() -> Comparison:
             Level(
                 EQ,
                 "都道府県・市区町村が同じ表記",
-                _eq("biz_addr_muni_text", "juki_addr_muni_text")
-                & pl.col("biz_addr_muni").is_not_null()
-                & pl.col("biz_addr_pref").eq_missing(pl.col("juki_addr_pref")),
+                _same_full_address()
+                | (
+                    _eq("biz_addr_muni_text", "juki_addr_muni_text")
+                    & pl.col("biz_addr_muni").is_not_null()
+                    & pl.col("biz_addr_pref").eq_missing(pl.col("juki_addr_pref"))
+                ),
             ),
             Level(
                 VAR,
                 "同じ市区町村（都道府県・郡の省略、ヶ/ケ等の違いを除く）",
-                _eq("biz_addr_muni", "juki_addr_muni") & same_pref_or_omitted,
+                _eq("biz_addr_muni", "juki_addr_muni") & prefs_agree,
+            ),
+            Level(
+                VAR,
+                "同じ政令指定都市で、片方が区を省略",
+                _eq("biz_addr_city", "juki_addr_city") & ward_omitted & prefs_agree,
             ),
             ElseLevel(),
         ),
-        notes=("市区町村を判別できない住所は不一致として扱う（判定理由に表示）",),
+        notes=(
+            "市区町村表にない住所は、両方が同じ表記のときだけ一致とする（判定理由に表示）",
+            "都道府県を書いた住所は、その都道府県の市区町村から探す（府中市は東京都と広島県で別）",
+        ),
     )
 
 
@@ -155,19 +183,28 @@ def town_comparison() -> Comparison:
         blank_sides=("biz_address", "juki_address"),
         levels=(
             NullLevel("biz_address", "juki_address"),
-            Level(EQ, "町字以下が同じ表記", _eq("biz_addr_town_text", "juki_addr_town_text")),
+            Level(
+                EQ,
+                "町字以下が同じ表記",
+                _same_full_address() | _eq("biz_addr_town_text", "juki_addr_town_text"),
+            ),
             Level(
                 VAR,
                 "町字の前方2文字と数字の並びが一致（マニュアル脚注11・12）",
-                _eq("biz_addr_town_key", "juki_addr_town_key")
-                & pl.col("biz_addr_numbers").eq_missing(pl.col("juki_addr_numbers")),
+                pl.col("biz_addr_muni").is_not_null()
+                & pl.col("juki_addr_muni").is_not_null()
+                & _eq("biz_addr_town_key", "juki_addr_town_key")
+                & numbers_agree("biz_addr", "juki_addr"),
             ),
             ElseLevel(),
         ),
         notes=(
             "ヶ/ケ/ヵ/が と の/ノ/之 は同じ文字として比較し、先頭の大字・字は除く",
             "漢数字は両側とも算用数字にしてから比較する（三田・十日町のような地名も両側同じに変換）",
-            "建物名・部屋番号は比較しない（片方にしかないことが多いため）",
+            "丁目・番地・番・号・の・ハイフンは数字の区切りとして扱う",
+            "市区町村を判別できない住所は、町字以下も同じ表記のときだけ一致とする",
+            "建物名・部屋番号は比較しない（片方にしかないことが多いため）。"
+            "末尾に続く3桁以上の番号（1-1-1-201）も部屋番号とみなす",
         ),
     )
 

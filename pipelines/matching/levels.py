@@ -50,13 +50,14 @@ class Level:
         return {"判定": self.judgement.value, "条件": self.label}
 
 
+def is_blank(column: str) -> pl.Expr:
+    """Null or empty (a date column is blank only when null)."""
+    return pl.col(column).is_null() | (pl.col(column).cast(pl.String).str.len_chars() == 0)
+
+
 def NullLevel(left: str, right: str) -> Level:
     """比較不能 when either side is blank. Always first, so later levels see both values."""
-
-    def blank(c: str) -> pl.Expr:
-        return pl.col(c).is_null() | (pl.col(c).cast(pl.String).str.len_chars() == 0)
-
-    return Level(Judgement.NOT_COMPARABLE, "どちらかが空欄", blank(left) | blank(right))
+    return Level(Judgement.NOT_COMPARABLE, "どちらかが空欄", is_blank(left) | is_blank(right))
 
 
 def ElseLevel() -> Level:
@@ -88,14 +89,35 @@ class Comparison:
     def output(self) -> str:
         return f"judgement_{self.field.value}"
 
-    def judgement_expr(self) -> pl.Expr:
-        branches = [(lv.condition, pl.lit(lv.judgement.value)) for lv in self.levels[:-1]]
-        return first_match(branches, pl.lit(self.levels[-1].judgement.value)).alias(self.output)
+    @property
+    def index_column(self) -> str:
+        return f"level_index_{self.field.value}"
 
-    def level_expr(self) -> pl.Expr:
-        """The label of the level that decided, for audit (``level_<field>``)."""
-        branches = [(lv.condition, pl.lit(lv.label)) for lv in self.levels[:-1]]
-        return first_match(branches, pl.lit(self.levels[-1].label)).alias(f"level_{self.field.value}")
+    @property
+    def blank_column(self) -> str:
+        return f"blank_side_{self.field.value}"
+
+    def index_expr(self) -> pl.Expr:
+        """The position of the level that decided (UInt8): each condition evaluated once."""
+        branches = [(lv.condition, pl.lit(i, dtype=pl.UInt8)) for i, lv in enumerate(self.levels[:-1])]
+        return first_match(branches, pl.lit(len(self.levels) - 1, dtype=pl.UInt8)).alias(self.index_column)
+
+    def blank_expr(self) -> pl.Expr:
+        """Which side is blank: 0 neither, 1 業務, 2 住基, 3 both (for 判定理由's 未登録)."""
+        if self.blank_sides is None:
+            return pl.lit(0, dtype=pl.UInt8).alias(self.blank_column)
+        biz, juki = self.blank_sides
+        return (is_blank(biz).cast(pl.UInt8) + 2 * is_blank(juki).cast(pl.UInt8)).alias(self.blank_column)
+
+    def judgement_of(self, index: pl.Expr) -> pl.Expr:
+        return index.replace_strict(
+            {i: lv.judgement.value for i, lv in enumerate(self.levels)}, return_dtype=pl.String
+        ).alias(self.output)
+
+    def label_of(self, index: pl.Expr) -> pl.Expr:
+        return index.replace_strict(
+            {i: lv.label for i, lv in enumerate(self.levels)}, return_dtype=pl.String
+        ).alias(f"level_{self.field.value}")
 
     def describe(self) -> dict[str, object]:
         return {
@@ -118,10 +140,12 @@ def not_held(field_: Field) -> Comparison:
 
 
 def compile_judgements(frame: pl.DataFrame, comparisons: Sequence[Comparison]) -> pl.DataFrame:
-    """Run every comparison's preparation, then add ``judgement_*`` and ``level_*`` columns."""
+    """Run every comparison's preparation, then add ``level_index_*`` and ``blank_side_*``.
+
+    The judgement strings (``judgement_*``, ``level_*``) follow from these two small
+    integers; ``rules.classify`` turns them into text once per distinct combination.
+    """
     for comparison in comparisons:
         if comparison.prepare is not None:
             frame = comparison.prepare(frame)
-    return frame.with_columns(
-        [c.judgement_expr() for c in comparisons] + [c.level_expr() for c in comparisons]
-    )
+    return frame.with_columns([c.index_expr() for c in comparisons] + [c.blank_expr() for c in comparisons])

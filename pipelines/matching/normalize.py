@@ -5,29 +5,32 @@ example, turn the full-width hyphen into ASCII).
 
 漢字氏名 (manual footnote, contract "Tolerances"):
   spaces (half/full width) and underscores are ignored; 異体字 are folded with a curated table
-  (``schemas/data/itaiji.csv``, plus an agency's MJ縮退マップ if configured) that keeps
+  (``pipelines.matching.itaiji``, plus an agency's MJ縮退マップ if configured) that keeps
   distinct names apart (斎 ≠ 斉); characters outside JIS X 0208 become 〓, the 外字 placeholder
   住基ネット uses, and 〓 positions on either side are excluded from the comparison.
 
 カナ氏名: width (NFKC), hiragana → katakana, spaces and middle dots ignored; 清音処理
   (voiced and semi-voiced marks dropped: ヤマザキ = ヤマサキ); small kana written large
   (キヨウコ = キョウコ) is a spelling variant when ``small_kana_is_variant`` (the default).
+
+Every form is computed once per distinct value of a file (``name_forms``, ``kana_forms``)
+and joined back: a file of a million people holds far fewer distinct names.
 """
 
 from __future__ import annotations
 
-import csv
+import unicodedata
 from collections.abc import Mapping
 from functools import cache
-from importlib import resources
-from pathlib import Path
 
 import polars as pl
 
 from pipelines.jis import replace_outside_jis0208
 from schemas.codes import GETA
 
-_SPACES_AND_UNDERSCORES = r"[\s\u3000_＿]"
+#: where 姓 ends and 名 begins in the comparison forms (never a character of a name)
+PART_MARK = "|"
+_SEPARATORS = r"[\s\u3000_＿]+"
 # variation selectors (IVS/SVS): the same character with a glyph hint; NFKC keeps them
 _SELECTORS = r"[\x{FE00}-\x{FE0F}\x{E0100}-\x{E01EF}]"
 
@@ -35,45 +38,16 @@ _VOICED = "ガギグゲゴザジズゼゾダヂヅデドバビブベボパピプ
 _PLAIN = "カキクケコサシスセソタチツテトハヒフヘホハヒフヘホウワヰヱヲ"
 _SMALL = "ァィゥェォッャュョヮヵヶㇰㇱㇲㇳㇴㇵㇶㇷㇸㇹㇺㇻㇼㇽㇾㇿ"
 _LARGE = "アイウエオツヤユヨワカケクシストヌハヒフヘホムラリルレロ"
-_KANA_DROP = " \u3000・･=＝\u3099\u309a\u309b\u309c"
+_KANA_DROP = "・･=＝\u3099\u309a\u309b\u309c"
 _KANA_DASHES = "－-‐―−ｰ—–"
-
-
-@cache
-def builtin_itaiji() -> dict[str, str]:
-    text = resources.files("schemas").joinpath("data/itaiji.csv").read_text(encoding="utf-8")
-    rows = csv.DictReader(text.splitlines())
-    return {r["variant"]: r["standard"] for r in rows}
-
-
-def load_itaiji(extra_file: str | None) -> dict[str, str]:
-    """The built-in table, extended by an agency's file (CSV ``元の文字,縮退後の文字``).
-
-    Only one-character to one-character rows are taken: a mapping to several characters, or
-    an empty one (MJ縮退マップ's "no substitute"), would make different names equal.
-    """
-    table = dict(builtin_itaiji())
-    if extra_file:
-        with Path(extra_file).open(encoding="utf-8-sig", newline="") as fh:
-            for row in csv.reader(fh):
-                if len(row) >= 2 and len(row[0]) == 1 and len(row[1]) == 1 and row[0] != row[1]:
-                    table[row[0]] = row[1]
-    # follow chains (A→B, B→C) so folding is one pass
-    for k in list(table):
-        seen = {k}
-        v = table[k]
-        while v in table and v not in seen:
-            seen.add(v)
-            v = table[v]
-        table[k] = v
-    return table
 
 
 def kana_table(*, voiced: bool, small: bool) -> dict[str, str]:
     """One-character replacements applied after NFKC: the comparison form of カナ.
 
-    Always: hiragana → katakana, spaces and middle dots dropped, dash-like characters → ー.
-    ``voiced``: 清音処理, voiced and semi-voiced kana → plain. ``small``: small kana → large.
+    Always: hiragana → katakana, middle dots and sound marks dropped, dash-like characters
+    → ー. ``voiced``: 清音処理, voiced and semi-voiced kana → plain. ``small``: small → large.
+    Spaces are kept here; the callers turn them into the 姓/名 boundary.
     """
     table: dict[str, str] = {}
     for code in range(0x3041, 0x3097):  # hiragana → katakana
@@ -94,25 +68,90 @@ def kana_table(*, voiced: bool, small: bool) -> dict[str, str]:
     return out
 
 
-def kana_form(column: pl.Expr, table: Mapping[str, str]) -> pl.Expr:
-    return column.str.normalize("NFKC").str.replace_many(dict(table))
+@cache
+def nfkc_sensitive_pattern() -> str:
+    """A regex class of every character NFKC may change: those with a compatibility or
+    canonical mapping (full-width Ａ１, half-width ｶ, ㈱, 神 U+FA19, ① …) and combining marks
+    (ｶ + ﾞ composes). A string without any of them is its own NFKC form."""
+    planes = ((0x0, 0xD7FF), (0xE000, 0x1FFFF), (0x2F800, 0x2FA1F), (0xE0100, 0xE01EF))
+    points = [
+        c
+        for low, high in planes
+        for c in range(low, high + 1)
+        if unicodedata.normalize("NFKC", chr(c)) != chr(c)
+        or unicodedata.combining(chr(c))
+        or unicodedata.category(chr(c)).startswith("M")
+    ]
+    spans: list[list[int]] = []
+    for c in points:
+        if spans and c == spans[-1][1] + 1:
+            spans[-1][1] = c
+        else:
+            spans.append([c, c])
+    return "[" + "".join(rf"\x{{{a:X}}}" if a == b else rf"\x{{{a:X}}}-\x{{{b:X}}}" for a, b in spans) + "]"
 
 
-def name_exact_form(column: pl.Expr) -> pl.Expr:
-    """What counts as 一致 for 漢字氏名: identical apart from surrounding spaces."""
-    return column.str.strip_chars(" \u3000")
+def with_nfkc(frame: pl.DataFrame, column: str, out: str) -> pl.DataFrame:
+    """``out`` = NFKC of ``column``, normalising only the values NFKC would change.
+
+    Most names and addresses are already in NFKC form; skipping them halves the cost. The
+    row order changes (callers join the result back by value).
+    """
+    needs = pl.col(column).str.contains(nfkc_sensitive_pattern()).fill_null(False)
+    changed = frame.filter(needs).with_columns(pl.col(column).str.normalize("NFKC").alias(out))
+    kept = frame.filter(~needs).with_columns(pl.col(column).alias(out))
+    return pl.concat([kept, changed])
 
 
-def name_folded_form(column: pl.Expr, itaiji: Mapping[str, str]) -> pl.Expr:
-    """Spaces/underscores out, selectors out, NFKC, 異体字 folded, non-JIS X 0208 → 〓."""
-    folded = (
-        column.str.replace_all(_SELECTORS, "")
-        .str.normalize("NFKC")
-        .str.replace_all(_SPACES_AND_UNDERSCORES, "")
-    )
+def _parts(column: pl.Expr) -> pl.Expr:
+    """Spaces/underscores → one 姓/名 mark, none at either end."""
+    return column.str.replace_all(_SEPARATORS, PART_MARK).str.strip_chars(PART_MARK)
+
+
+def name_forms(values: pl.Series, itaiji: Mapping[str, str]) -> pl.DataFrame:
+    """Distinct 漢字氏名 → ``exact`` (as written, trimmed) and ``parts`` (folded, 姓|名).
+
+    ``parts`` is the comparison form with the 姓/名 boundary kept as ``|`` where the name
+    had a space: selectors out, NFKC, 異体字 folded, characters outside JIS X 0208 → 〓.
+    """
+    frame = with_nfkc(pl.DataFrame({"_value": values}).unique().drop_nulls(), "_value", "_nfkc")
+    folded = pl.col("_nfkc").str.replace_all(_SELECTORS, "")
     if itaiji:
         folded = folded.str.replace_many(dict(itaiji))
-    return replace_outside_jis0208(folded)
+    return frame.select(
+        "_value",
+        pl.col("_value").str.strip_chars(" \u3000").alias("exact"),
+        replace_outside_jis0208(_parts(folded)).alias("parts"),
+    )
+
+
+def kana_forms(values: pl.Series, width: Mapping[str, str], folded: Mapping[str, str]) -> pl.DataFrame:
+    """Distinct カナ氏名 → ``width`` (width/hiragana/space differences out) and ``parts``
+    (also 清音 and, by setting, small kana; 姓|名 kept as for names)."""
+    frame = with_nfkc(pl.DataFrame({"_value": values}).unique().drop_nulls(), "_value", "_nfkc")
+    nfkc = pl.col("_nfkc")
+    return frame.select(
+        "_value",
+        _parts(nfkc.str.replace_many(dict(width)))
+        .str.replace_all(PART_MARK, "", literal=True)
+        .alias("width"),
+        _parts(nfkc.str.replace_many(dict(folded))).alias("parts"),
+    )
+
+
+def join_forms(frame: pl.DataFrame, forms: pl.DataFrame, column: str, prefix: str) -> pl.DataFrame:
+    """Join the forms of ``column`` back, each form named ``{prefix}_{form}``."""
+    renamed = forms.rename({c: f"{prefix}_{c}" for c in forms.columns if c != "_value"})
+    # join the one column and put the forms beside the frame: cheaper than joining it whole
+    joined = frame.select(column).join(
+        renamed, left_on=column, right_on="_value", how="left", maintain_order="left"
+    )
+    return frame.hstack(joined.drop(column))
+
+
+def whole(parts: pl.Expr) -> pl.Expr:
+    """The comparison form without the 姓/名 boundary."""
+    return parts.str.replace_all(PART_MARK, "", literal=True)
 
 
 def wildcard_equal(left: str, right: str) -> bool:

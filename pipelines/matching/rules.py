@@ -58,27 +58,44 @@ def _fragment(comparison: Comparison) -> pl.Expr:
     """判定理由 text for one field: 氏名不一致 / カナ未登録（住基）/ null when it agrees."""
     j = pl.col(comparison.output)
     label = comparison.label
-    if comparison.blank_sides is None:
-        return pl.when(j == Judgement.DIFFERENT.value).then(pl.lit(f"{label}不一致"))
-    biz, juki = comparison.blank_sides
-
-    def blank(c: str) -> pl.Expr:
-        return pl.col(c).is_null() | (pl.col(c).cast(pl.String).str.len_chars() == 0)
-
+    blank = pl.col(comparison.blank_column)
+    not_comparable = j == Judgement.NOT_COMPARABLE.value
     return (
         pl.when(j == Judgement.DIFFERENT.value)
         .then(pl.lit(f"{label}不一致"))
-        .when((j == Judgement.NOT_COMPARABLE.value) & blank(biz) & blank(juki))
+        .when(not_comparable & (blank == 3))
         .then(pl.lit(f"{label}未登録（両方）"))
-        .when((j == Judgement.NOT_COMPARABLE.value) & blank(juki))
+        .when(not_comparable & (blank == 2))
         .then(pl.lit(f"{label}未登録（住基）"))
-        .when(j == Judgement.NOT_COMPARABLE.value)
+        .when(not_comparable & (blank == 1))
         .then(pl.lit(f"{label}未登録（業務）"))
     )
 
 
 def classify(frame: pl.DataFrame, comparisons: Sequence[Comparison], held: frozenset[Field]) -> pl.DataFrame:
-    """Add ``grade`` (A/B/C), ``grade_rule`` (which rule decided) and ``grade_reason`` (判定理由)."""
+    """Add ``judgement_*``, ``level_*``, ``grade`` (A/B/C), ``grade_rule`` (which rule
+    decided) and ``grade_reason`` (判定理由) to a frame from ``compile_judgements``.
+
+    Everything here depends only on 処理結果, 異動事由 and each field's level and blank
+    side, so the rules run once per distinct combination (a few hundred in a file of a
+    million rows) and the text is joined back.
+    """
+    keys = [
+        "result_code",
+        "move_reason",
+        *[c.index_column for c in comparisons],
+        *[c.blank_column for c in comparisons],
+    ]
+    combos = frame.select(keys).unique()
+    combos = combos.with_columns(
+        [c.judgement_of(pl.col(c.index_column)) for c in comparisons]
+        + [c.label_of(pl.col(c.index_column)) for c in comparisons]
+    )
+    combos = combos.with_columns(_grade_exprs(comparisons, held))
+    return frame.join(combos, on=keys, how="left", nulls_equal=True, maintain_order="left")
+
+
+def _grade_exprs(comparisons: Sequence[Comparison], held: frozenset[Field]) -> list[pl.Expr]:
     by_field = {c.field: c for c in comparisons}
     found = pl.col("result_code") == ResultCode.FOUND.value
     grade_branches: list[tuple[pl.Expr, pl.Expr]] = []
@@ -124,11 +141,11 @@ def classify(frame: pl.DataFrame, comparisons: Sequence[Comparison], held: froze
         .then(pl.lit("表記ゆれ一致（") + variant_text + pl.lit("）"))
         .otherwise(pl.lit("完全一致"))
     )
-    return frame.with_columns(
+    return [
         first_match(grade_branches, pl.lit(ELSE_RULE.grade.value)).alias("grade"),
         first_match(rule_branches, pl.lit(ELSE_RULE.label)).alias("grade_rule"),
         reason.alias("grade_reason"),
-    )
+    ]
 
 
 def describe_rules() -> list[dict[str, object]]:

@@ -7,7 +7,7 @@ import json
 from dataclasses import asdict, dataclass
 from typing import Any
 
-from pipelines.matching.normalize import load_itaiji
+from pipelines.matching.itaiji import load_itaiji
 from schemas.config import JimuSpec, MatchingOptions
 
 #: bump when a level or rule changes meaning, so old results say which rules made them
@@ -25,11 +25,12 @@ class MatchSettings:
     small_kana_is_variant: bool
     itaiji_map_file: str | None
     itaiji_sha256: str
+    mj_list_file: str | None = None
     rules_version: str = RULES_VERSION
 
     @classmethod
     def build(cls, jimu: str, spec: JimuSpec, options: MatchingOptions) -> MatchSettings:
-        table = load_itaiji(options.itaiji_map_file)
+        table = load_itaiji(options.itaiji_map_file, options.mj_list_file)
         digest = hashlib.sha256(
             "\n".join(f"{k}{v}" for k, v in sorted(table.items())).encode("utf-8")
         ).hexdigest()
@@ -44,10 +45,11 @@ class MatchSettings:
             small_kana_is_variant=options.small_kana_is_variant,
             itaiji_map_file=options.itaiji_map_file,
             itaiji_sha256=digest,
+            mj_list_file=options.mj_list_file,
         )
 
     def itaiji(self) -> dict[str, str]:
-        return load_itaiji(self.itaiji_map_file)
+        return load_itaiji(self.itaiji_map_file, self.mj_list_file)
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)

@@ -79,13 +79,58 @@ def frame(rows: list[dict[str, Any]]) -> pl.DataFrame:
     )
 
 
-def run(rows: list[dict[str, Any]], settings: MatchSettings | None = None) -> list[dict[str, Any]]:
+def population(people: list[dict[str, Any]]) -> pl.DataFrame:
+    """Other rows of the extract (``atena_no`` plus any of ``BASE``'s keys), as the likely
+    owner lookup reads them; missing keys take ``BASE``'s value."""
+    records = [
+        {
+            "atena_no": p["atena_no"],
+            **{k: p.get(k, BASE[k]) for k in ("name", "kana", "birth_date", "sex", "address")},
+        }
+        for p in people
+    ]
+    return pl.DataFrame(
+        records,
+        schema={
+            "atena_no": pl.String,
+            "name": pl.String,
+            "kana": pl.String,
+            "birth_date": pl.Date,
+            "sex": pl.String,
+            "address": pl.String,
+        },
+    )
+
+
+def run(
+    rows: list[dict[str, Any]],
+    settings: MatchSettings | None = None,
+    others: list[dict[str, Any]] | None = None,
+) -> list[dict[str, Any]]:
+    """Judge, classify and explain ``rows``; ``others`` are further rows of the extract
+    (the rows themselves are always part of it)."""
     settings = settings or default_settings()
     comparisons = build_comparisons(settings)
     judged = compile_judgements(frame(rows), comparisons)
     graded = classify(judged, comparisons, held_fields(settings))
-    return add_causes(graded).to_dicts()
+    extract = None
+    if others is not None:
+        own = graded.select(
+            "atena_no",
+            pl.col("biz_name").alias("name"),
+            pl.col("biz_kana").alias("kana"),
+            pl.col("biz_birth_date").alias("birth_date"),
+            pl.col("biz_sex").alias("sex"),
+            pl.col("biz_address").alias("address"),
+        )
+        extract = pl.concat([own, population(others)])
+    return add_causes(graded, settings, extract).to_dicts()
 
 
-def judge(biz: dict[str, Any] | None = None, juki: dict[str, Any] | None = None, **kw: Any) -> dict[str, Any]:
-    return run([{"biz": biz or {}, "juki": juki or {}, **kw}])[0]
+def judge(
+    biz: dict[str, Any] | None = None,
+    juki: dict[str, Any] | None = None,
+    others: list[dict[str, Any]] | None = None,
+    **kw: Any,
+) -> dict[str, Any]:
+    return run([{"biz": biz or {}, "juki": juki or {}, **kw}], others=others)[0]

@@ -4,18 +4,27 @@ Builds a population of households (the registry 住基ネット would answer fro
 people an agency's 事務 serves, and writes their business-system extract (F1) with the
 kinds of difference real extracts have:
 
-* notation only (expected A): spaces, 異体字 and 外字 (髙, 𠮷 → 〓), half-width kana,
-  hiragana, dropped voiced marks, large for small kana, every date form, address spellings
-  (都道府県 omitted, 1-1-1, 一丁目一番地一, ヶ/ケ, 大字, building names);
-* real differences of the right person: 改姓 not reported, 転居 (other municipality or same
-  municipality), a keying slip in the kanji name, kana never recorded in 住基ネット, a person
-  since deleted (死亡・国外転出);
+* notation only (expected A): spaces or underscores (or nothing) between 姓 and 名, 異体字
+  and 外字 (髙, 﨑, 邉; 𠮷 as 吉 or as a user-defined 外字 → 〓), half-width kana, hiragana,
+  dropped voiced marks, large for small kana, a middle dot, every date form of the
+  contract, address spellings (都道府県, 郡 or the 政令市's ward omitted, 1-1-1, １－１－１,
+  1ー1ー1, 一丁目一番地一, 千二百三十四番地, 番地の, ヶ/ケ, の/ノ, 大字, building names and rooms
+  with or without a space, in half-width kana, or as -201);
+* real differences of the right person: 改姓 not reported, 転居 (other municipality, or
+  another 町字 of the same one), one character keyed wrong in the 姓 or 名, kana never
+  recorded in 住基ネット or missing in the business system, a person since deleted
+  (死亡・国外転出・転出);
 * mislinks, as the seeds report them: a family member's number, a twin's, a namesake's, a
   neighbour's number keyed in a batch (numbers shifted by one row), a number that does not
   exist.
 
 Ground truth is semantic: the expected 判定 comes from which attributes of the two people
-really differ, never from string matching, so it can score the matcher.
+really differ, never from string matching, so it can score the matcher. ``truth`` carries
+per row the ``kind`` of difference (``EXPECTED_CAUSES`` says which 推定原因 names it
+rightly), ``true_owner_atena`` for a mislink whose owner is in the extract, and
+``ambiguous`` where the expected label cannot be known from the data: a mislink to someone
+whose 4情報 all agree, a move between two 町字 the manual's 2-character rule cannot tell
+apart, a keying slip on the very character 住基ネット holds as 外字 (〓).
 
 Everything is vectorised (numpy + polars); 1M rows take well under a minute.
 """
@@ -31,6 +40,8 @@ import polars as pl
 
 from pipelines.checkdigit import MY_NUMBER_WEIGHTS
 from pipelines.dates import ERAS
+from pipelines.jis import jis0208_chars
+from pipelines.matching.causes import CauseCode
 from pipelines.privacy import write_private
 from pipelines.synthetic import vocab
 from schemas.codes import Grade
@@ -46,6 +57,24 @@ REAL_DIFFERENCES = (
     "biz_kana_blank",
 )
 MISLINKS = ("family", "twin", "namesake", "neighbour", "nonexistent")
+
+#: the 推定原因 that name each kind of difference rightly (ground truth for the causes)
+EXPECTED_CAUSES: dict[str, frozenset[CauseCode]] = {
+    "rename": frozenset({CauseCode.RENAME}),
+    "moved_muni": frozenset({CauseCode.MOVED_MUNICIPALITY}),
+    "moved_town": frozenset({CauseCode.MOVED_TOWN}),
+    "typo_name": frozenset({CauseCode.TYPO}),
+    "kana_unregistered": frozenset({CauseCode.KANA_UNREGISTERED}),
+    "deleted": frozenset({CauseCode.DELETED}),
+    "biz_kana_blank": frozenset({CauseCode.KANA_BLANK_BUSINESS}),
+    "family": frozenset({CauseCode.FAMILY}),
+    "twin": frozenset({CauseCode.TWIN}),
+    "namesake": frozenset({CauseCode.NAMESAKE}),
+    # a batch shifted by one row takes the next record's number, and records are often
+    # sorted by household: the owner may be a family member (or a twin) as well
+    "neighbour": frozenset({CauseCode.OTHER_PERSON, CauseCode.FAMILY, CauseCode.TWIN}),
+    "nonexistent": frozenset({CauseCode.NOT_FOUND}),
+}
 
 
 @dataclass(frozen=True)
@@ -102,22 +131,24 @@ def _my_numbers(ids: np.ndarray, salt: int) -> np.ndarray:
 
 
 def _kanji_numeral(n: pl.Expr) -> pl.Expr:
-    """1..99 → 一..九十九 (for 丁目 and the 漢数字 address forms)."""
-    digits = ["", "一", "二", "三", "四", "五", "六", "七", "八", "九"]
-    tens = n // 10
-    ones = n % 10
-    ten_part = (
-        pl.when(tens == 0)
-        .then(pl.lit(""))
-        .when(tens == 1)
-        .then(pl.lit("十"))
-        .otherwise(tens.replace_strict(dict(enumerate(digits)), return_dtype=pl.String) + pl.lit("十"))
-    )
-    return ten_part + ones.replace_strict(dict(enumerate(digits)), return_dtype=pl.String)
+    """1..9999 → 一..九千九百九十九 (for 丁目 and the 漢数字 address forms: 千二百三十四)."""
+    digits = dict(enumerate(["", "一", "二", "三", "四", "五", "六", "七", "八", "九"]))
+    parts = []
+    for unit, mark in ((1000, "千"), (100, "百"), (10, "十")):
+        d = (n // unit) % 10
+        parts.append(
+            pl.when(d == 0)
+            .then(pl.lit(""))
+            .when(d == 1)
+            .then(pl.lit(mark))
+            .otherwise(d.replace_strict(digits, return_dtype=pl.String) + pl.lit(mark))
+        )
+    parts.append((n % 10).replace_strict(digits, return_dtype=pl.String))
+    return pl.concat_str(parts)
 
 
 def _wareki(d: pl.Expr, style: pl.Expr) -> pl.Expr:
-    """Dates as 昭和45年12月4日 (style 0), S45.12.04 (1) or 3451204 (2)."""
+    """Dates as 昭和45年12月4日 (style 0), S45.12.04 (1), 3451204 (2) or S45.12.4 (3)."""
     era_idx = pl.lit(0)
     for i, era in enumerate(ERAS):
         era_idx = pl.when(d >= pl.lit(era.first_day)).then(pl.lit(i)).otherwise(era_idx)
@@ -152,7 +183,16 @@ def _wareki(d: pl.Expr, style: pl.Expr) -> pl.Expr:
         m.cast(pl.String).str.zfill(2),
         dd.cast(pl.String).str.zfill(2),
     )
-    return pl.when(style == 0).then(text).when(style == 1).then(dotted).otherwise(seven)
+    unpadded = pl.format("{}{}.{}.{}", letter, y.cast(pl.String), m.cast(pl.String), dd.cast(pl.String))
+    return (
+        pl.when(style == 0)
+        .then(text)
+        .when(style == 1)
+        .then(dotted)
+        .when(style == 3)
+        .then(unpadded)
+        .otherwise(seven)
+    )
 
 
 def _to_halfwidth_kana(col: pl.Expr) -> pl.Expr:
@@ -209,6 +249,8 @@ def generate(
         & (pl.col("name") != "")
     )
     others = same_pref if same_pref.height else muni_rows.filter(pl.col("name").is_not_null())
+    # a 政令市 registers every resident in a ward: 札幌市 → 札幌市中央区 …
+    wards = [w for w in _ward_names() if w.startswith(home_muni) and w != home_muni] or [home_muni]
 
     # ---- households ------------------------------------------------------------------
     n_people = int(n_rows * 1.35) + 200
@@ -224,6 +266,7 @@ def generate(
             "glyph": rng.random(n_households) < 0.25,  # household registered with the variant form
             "outside": rng.random(n_households) < 0.12,  # lives in another municipality (住登外者)
             "other_muni": rng.integers(0, others.height, n_households),
+            "ward": rng.integers(0, len(wards), n_households),
             "town": rng.integers(0, towns, n_households),
             "chome": rng.integers(1, 6, n_households),
             "ban": rng.integers(1, 40, n_households),
@@ -249,6 +292,7 @@ def generate(
         pl.Series("r_kana_blank", rng.random(n)),
     )
     role = pl.col("role")
+    latest_birth = (today - date(1970, 1, 1)).days - 30
     first_child_birth = pl.col("head_birth") + pl.col("r_child")
     people = people.with_columns(
         # head, spouse (opposite sex), children; the 2nd child of a twin household shares
@@ -273,16 +317,19 @@ def generate(
         .with_columns(
             pl.when(role <= 1)
             .then(pl.col("_birth_days"))
-            .when((role == 3) & pl.col("twins"))
+            .when((role == 2) | ((role == 3) & pl.col("twins")))
             .then(pl.col("_c2"))
-            .when(role >= 2)
+            .when(role >= 3)
             .then(pl.col("_c2") + (role - 2) * 700 + pl.col("r_age").abs() % 300)
             .alias("_birth_days")
         )
         .with_columns(
-            pl.min_horizontal(pl.col("_birth_days"), pl.lit((today - date(1970, 1, 1)).days - 30)).alias(
-                "_birth_days"
-            )
+            # a child "born" after today is folded back into the last 15 years, keeping
+            # birth dates spread (a pile-up on one day would make namesakes share birthdays)
+            pl.when(pl.col("_birth_days") > latest_birth)
+            .then(latest_birth - (pl.col("_birth_days") - latest_birth) % 5_500)
+            .otherwise(pl.col("_birth_days"))
+            .alias("_birth_days")
         )
         .with_columns(
             (pl.lit(date(1970, 1, 1)) + pl.duration(days=pl.col("_birth_days")))
@@ -343,13 +390,16 @@ def generate(
         .alias("pref"),
         pl.when(pl.col("outside"))
         .then(pick(other_name, "other_muni"))
-        .otherwise(pl.lit(home_muni))
+        .otherwise(pick(pl.Series(wards), "ward"))
         .alias("muni"),
         pick(town_name, "town").alias("town_name"),
         pick(town_alt, "town").alias("town_alt"),
         pl.col("town")
         .replace_strict(dict(enumerate(town_has_chome.to_list())), return_dtype=pl.Boolean)
         .alias("has_chome"),
+    )
+    people = people.with_columns(
+        pl.col("muni").replace_strict(vocab.COUNTIES, default="", return_dtype=pl.String).alias("county")
     )
     people = _with_registry_fields(people)
     people = people.with_columns(
@@ -391,7 +441,10 @@ def generate(
     )
     # kinds that need something to exist fall back to 'ok'
     ex = ex.with_columns(
-        pl.when((pl.col("kind") == "twin") & ~pl.col("is_twin"))
+        # a deleted person's own record is always 'deleted', whatever was drawn
+        pl.when(pl.col("deleted"))
+        .then(pl.lit("deleted"))
+        .when((pl.col("kind") == "twin") & ~pl.col("is_twin"))
         .then(pl.lit("ok"))
         .when((pl.col("kind") == "family") & (pl.col("size") < 2))
         .then(pl.lit("ok"))
@@ -399,8 +452,6 @@ def generate(
         .then(pl.lit("ok"))
         .when((pl.col("kind") == "deleted") & ~pl.col("deleted"))
         .then(pl.lit("ok"))
-        .when((pl.col("kind") != "deleted") & pl.col("deleted"))
-        .then(pl.lit("deleted"))
         .when((pl.col("kind") == "kana_unregistered") & pl.col("is_twin"))
         .then(pl.lit("ok"))
         .otherwise(pl.col("kind"))
@@ -578,10 +629,22 @@ def generate(
         (
             (pl.col("biz_muni") == pl.col("l_muni"))
             & (pl.col("biz_town") == pl.col("l_town"))
-            & (pl.col("chome") == pl.col("l_chome"))
-            & (pl.col("ban") == pl.col("l_ban"))
-            & (pl.col("go") == pl.col("l_go"))
+            & (pl.col("biz_chome") == pl.col("l_chome"))
+            & (pl.col("biz_ban") == pl.col("l_ban"))
+            & (pl.col("biz_go") == pl.col("l_go"))
         ).alias("eq_town"),
+        # another 町字 that the manual's rule cannot tell apart (same first 2 characters,
+        # same numbers): the expected label depends on the rule, not on the data
+        (
+            (pl.col("kind") == "moved_town")
+            & (
+                pl.col("biz_town").replace_strict(_MANUAL_TOWN_KEYS)
+                == pl.col("l_town").replace_strict(_MANUAL_TOWN_KEYS, default="")
+            )
+            & (pl.col("biz_chome") == pl.col("l_chome"))
+            & (pl.col("biz_ban") == pl.col("l_ban"))
+            & (pl.col("biz_go") == pl.col("l_go"))
+        ).alias("_town_unseen"),
     )
     sex_rule = pl.col("eq_sex") if holds_sex else pl.lit(True)
     expected = (
@@ -600,7 +663,9 @@ def generate(
         expected.alias("expected_grade"),
         is_mislink.alias("is_mislink"),
         # a mislink that agrees on every attribute cannot be found from 4情報
-        (is_mislink & (expected == Grade.A.value)).alias("ambiguous"),
+        ((is_mislink & (expected == Grade.A.value)) | pl.col("_town_unseen") | pl.col("_typo_hidden")).alias(
+            "ambiguous"
+        ),
     )
     # scope: 自動連携 only for correct links; out-of-scope rows are never sent
     auto = rng.random(m) < rates.auto_linked
@@ -730,8 +795,18 @@ def _municipality_frame() -> pl.DataFrame:
     )
 
 
+def _ward_names() -> list[str]:
+    """Every 政令市の区 of the municipality table (札幌市中央区 …)."""
+    from importlib import resources
+
+    text = resources.files("schemas").joinpath("data/municipalities.csv").read_text(encoding="utf-8")
+    frame = pl.read_csv(text.encode(), schema_overrides={"code": pl.String})
+    wards = frame.filter(pl.col("name").str.contains("市.+区$"))
+    return sorted(set(wards["name"].to_list()))
+
+
 def _with_registry_fields(people: pl.DataFrame) -> pl.DataFrame:
-    """The 住基ネット form of each person: registered glyphs, 漢数字 丁目, N番N号."""
+    """The 住基ネット form of each person: registered glyphs, 郡, 漢数字 丁目, N番N号."""
     chome = (
         pl.when(pl.col("has_chome"))
         .then(_kanji_numeral(pl.col("chome")) + pl.lit("丁目"))
@@ -751,33 +826,80 @@ def _with_registry_fields(people: pl.DataFrame) -> pl.DataFrame:
             ]
         ).alias("reg_name"),
         pl.concat_str([pl.col("sur_r"), pl.lit("　"), pl.col("giv_r")]).alias("reg_kana"),
-        pl.concat_str([pl.col("pref"), pl.col("muni"), pl.col("town_name"), chome, number]).alias(
-            "reg_address"
-        ),
+        pl.concat_str(
+            [pl.col("pref"), pl.col("county"), pl.col("muni"), pl.col("town_name"), chome, number]
+        ).alias("reg_address"),
     )
+
+
+def _manual_town_key(name: str) -> str:
+    """The manual's 町字 key: first 2 characters after 大字/字, ヶ/ケ/ヵ/が and の/ノ/之 folded."""
+    for prefix in ("大字", "字"):
+        name = name.removeprefix(prefix)
+    return name.translate(str.maketrans("ヶヵがノ之", "ケケケのの"))[:2]
+
+
+_MANUAL_TOWN_KEYS = {i: _manual_town_key(t[0]) for i, t in enumerate(vocab.TOWNS)}
+
+
+def _typo_under_gaiji(common: str, registered: str) -> bool:
+    """The typo of ``common`` falls on a character the registered form holds as 外字."""
+    typo = _one_typo(common)
+    at = next((i for i, (a, b) in enumerate(zip(common, typo, strict=False)) if a != b), None)
+    return at is not None and at < len(registered) and registered[at] not in jis0208_chars()
+
+
+def _one_typo(name: str) -> str:
+    """The name with exactly one character keyed wrong: the first look-alike, else a stray 々."""
+    for i, char in enumerate(name):
+        if char in vocab.TYPO_PAIRS:
+            return name[:i] + vocab.TYPO_PAIRS[char] + name[i + 1 :]
+    return name + "々"
+
+
+_VARIATIONS = (
+    "v_space",
+    "v_glyph",
+    "v_gaiji",
+    "v_typo",
+    "v_kana",
+    "v_date",
+    "v_sex",
+    "v_bld",
+    "v_pref",
+    "v_county",
+    "v_ward",
+    "v_num",
+    "v_town",
+)
 
 
 def _business_fields(ex: pl.DataFrame, rng: np.random.Generator, others: pl.DataFrame) -> pl.DataFrame:
     """How the business system holds the person: notation variants and real differences."""
     m = ex.height
-    r = {
-        k: pl.Series(k, rng.random(m))
-        for k in (
-            "v_space",
-            "v_glyph",
-            "v_kana",
-            "v_date",
-            "v_sex",
-            "v_addr",
-            "v_bld",
-            "v_pref",
-            "v_num",
-            "v_town",
-        )
-    }
-    ex = ex.with_columns(list(r.values()))
+    ex = ex.with_columns([pl.Series(k, rng.random(m)) for k in _VARIATIONS])
+    ex = _business_name(ex)
+    ex = _business_address(ex, others)
+    return ex.with_columns(
+        _business_kana(ex).alias("biz_kana"),
+        _business_birth(pl.col("birth_date"), pl.col("v_date")).alias("biz_birth"),
+        pl.when(pl.col("v_sex") < 0.8)
+        .then(pl.when(pl.col("male")).then(pl.lit("1")).otherwise(pl.lit("2")))
+        .otherwise(pl.when(pl.col("male")).then(pl.lit("男")).otherwise(pl.lit("女")))
+        .alias("biz_sex"),
+    )
+
+
+def _business_name(ex: pl.DataFrame) -> pl.DataFrame:
+    """漢字氏名 as the business system holds it.
+
+    rename: the maiden name (another surname). Glyphs: the variant form (髙, 﨑, 邉 …) when
+    the system has it; 𠮷 is not in cp932, so it is either the common 吉 or a 外字 in the
+    user-defined area (as old systems stored it; cp932 keeps it, 住基ネット sends 〓).
+    typo_name: exactly one character keyed wrong, in the 名 or (when it has a look-alike)
+    in the 姓. Between 姓 and 名: a full-width or half-width space, an underscore, or none.
+    """
     kind = pl.col("kind")
-    # surname in business: rename → the maiden name (another surname); glyph per business habit
     n_sur = len(vocab.SURNAMES)
     ex = ex.with_columns(
         pl.when(kind == "rename")
@@ -785,57 +907,81 @@ def _business_fields(ex: pl.DataFrame, rng: np.random.Generator, others: pl.Data
         .otherwise(pl.col("surname"))
         .alias("biz_surname"),
     )
-    sk = dict(enumerate(s[0] for s in vocab.SURNAMES))
-    sv = dict(enumerate(s[3] for s in vocab.SURNAMES))
-    sr = dict(enumerate(s[1] for s in vocab.SURNAMES))
-    biz_sur_common = pl.col("biz_surname").replace_strict(sk, return_dtype=pl.String)
-    biz_sur_variant = pl.col("biz_surname").replace_strict(sv, return_dtype=pl.String)
-    # business systems hold cp932: 𠮷 is not there, 髙 is (IBM extension)
-    usable_variant = (biz_sur_variant != "") & ~biz_sur_variant.str.contains("𠮷")
-    biz_sur = (
-        pl.when(usable_variant & (pl.col("v_glyph") < 0.3)).then(biz_sur_variant).otherwise(biz_sur_common)
+    common = dict(enumerate(s[0] for s in vocab.SURNAMES))
+    variant = dict(enumerate(s[3] for s in vocab.SURNAMES))
+    reading = dict(enumerate(s[1] for s in vocab.SURNAMES))
+    sur_common = pl.col("biz_surname").replace_strict(common, return_dtype=pl.String)
+    sur_variant = pl.col("biz_surname").replace_strict(variant, return_dtype=pl.String)
+    in_cp932 = ~sur_variant.str.contains("𠮷")
+    as_gaiji = sur_variant.str.replace("𠮷", vocab.USER_DEFINED_GAIJI, literal=True)
+    surname = (
+        pl.when((sur_variant != "") & (pl.col("v_glyph") < 0.3))
+        .then(
+            pl.when(in_cp932)
+            .then(sur_variant)
+            .when(pl.col("v_gaiji") < 0.5)
+            .then(as_gaiji)
+            .otherwise(sur_common)
+        )
+        .otherwise(sur_common)
     )
-    typo_map = vocab.TYPO_PAIRS
-    typo_src = "[" + "".join(typo_map) + "]"
-    given = pl.col("giv_k")
-    given_typo = (
-        pl.when(given.str.contains(typo_src))
-        .then(given.str.replace_many(typo_map))
-        .otherwise(pl.lit("") + given + pl.lit("々"))
-    )  # nothing to mistype: a stray character
-    biz_given = pl.when(kind == "typo_name").then(given_typo).otherwise(given)
+    sur_typo = {s[0]: _one_typo(s[0]) for s in vocab.SURNAMES if any(c in vocab.TYPO_PAIRS for c in s[0])}
+    given_typo = {g[0]: _one_typo(g[0]) for g in (*vocab.MALE_NAMES, *vocab.FEMALE_NAMES)}
+    typo_in_surname = (kind == "typo_name") & sur_common.is_in(list(sur_typo)) & (pl.col("v_typo") < 0.35)
+    typo_in_given = (kind == "typo_name") & ~typo_in_surname
+    surname = pl.when(typo_in_surname).then(sur_common.replace(sur_typo)).otherwise(surname)
+    # a slip on the very character 住基ネット holds as 外字 (〓) cannot be seen: the manual
+    # excludes 〓 positions, so such a row's expected label is ambiguous
+    hidden = [s[0] for s in vocab.SURNAMES if s[0] in sur_typo and _typo_under_gaiji(s[0], s[3])]
+    typo_hidden = typo_in_surname & pl.col("glyph") & sur_common.is_in(hidden)
+    given = pl.when(typo_in_given).then(pl.col("giv_k").replace(given_typo)).otherwise(pl.col("giv_k"))
+    vs = pl.col("v_space")
     space = (
-        pl.when(pl.col("v_space") < 0.6)
+        pl.when(vs < 0.6)
         .then(pl.lit("　"))
-        .when(pl.col("v_space") < 0.8)
+        .when(vs < 0.78)
         .then(pl.lit(" "))
+        .when(vs < 0.8)
+        .then(pl.lit("_"))
         .otherwise(pl.lit(""))
     )
-    ex = ex.with_columns(
-        pl.concat_str([biz_sur, space, biz_given]).alias("biz_name"),
-        biz_sur_common.alias("biz_sur_k_key"),
-        pl.col("biz_surname").replace_strict(sr, return_dtype=pl.String).alias("biz_sur_r"),
+    return ex.with_columns(
+        typo_hidden.alias("_typo_hidden"),
+        pl.concat_str([surname, space, given]).alias("biz_name"),
+        sur_common.alias("biz_sur_k_key"),
+        pl.col("biz_surname").replace_strict(reading, return_dtype=pl.String).alias("biz_sur_r"),
     )
-    kana_full = pl.concat_str([pl.col("biz_sur_r"), pl.lit("　"), pl.col("giv_r")])
+
+
+def _business_kana(ex: pl.DataFrame) -> pl.Expr:
+    """カナ氏名: half-width, hiragana, voiced marks dropped, small kana written large, no
+    space or a middle dot between 姓 and 名; blank for biz_kana_blank."""
+    full = pl.concat_str([pl.col("biz_sur_r"), pl.lit("　"), pl.col("giv_r")])
     vk = pl.col("v_kana")
-    biz_kana = (
-        pl.when(kind == "biz_kana_blank")
+    return (
+        pl.when(pl.col("kind") == "biz_kana_blank")
         .then(pl.lit(""))
+        .when(vk < 0.12)
+        .then(_to_halfwidth_kana(full))
         .when(vk < 0.15)
-        .then(_to_halfwidth_kana(kana_full))
+        .then(_to_halfwidth_kana(full).str.replace(" ", "", literal=True))
         .when(vk < 0.25)
-        .then(_to_hiragana(kana_full))
+        .then(_to_hiragana(full))
         .when(vk < 0.32)
-        .then(_drop_voiced(kana_full))
+        .then(_drop_voiced(full))
         .when(vk < 0.40)
-        .then(_enlarge_small(kana_full))
+        .then(_enlarge_small(full))
         .when(vk < 0.45)
-        .then(kana_full.str.replace("　", ""))
-        .otherwise(kana_full)
+        .then(full.str.replace("　", "", literal=True))
+        .when(vk < 0.47)
+        .then(full.str.replace("　", "・", literal=True))
+        .otherwise(full)
     )
-    vd = pl.col("v_date")
-    bd = pl.col("birth_date")
-    biz_birth = (
+
+
+def _business_birth(bd: pl.Expr, vd: pl.Expr) -> pl.Expr:
+    """Every date form of the contract: 西暦 three ways, 和暦 text, S45.12.04, H1.1.8, GYYMMDD."""
+    return (
         pl.when(vd < 0.35)
         .then(bd.dt.strftime("%Y%m%d"))
         .when(vd < 0.45)
@@ -844,47 +990,61 @@ def _business_fields(ex: pl.DataFrame, rng: np.random.Generator, others: pl.Data
         .then(bd.dt.strftime("%Y/%m/%d"))
         .when(vd < 0.75)
         .then(_wareki(bd, pl.lit(0)))
-        .when(vd < 0.87)
+        .when(vd < 0.83)
         .then(_wareki(bd, pl.lit(1)))
+        .when(vd < 0.87)
+        .then(_wareki(bd, pl.lit(3)))
         .otherwise(_wareki(bd, pl.lit(2)))
     )
-    biz_sex = (
-        pl.when(pl.col("v_sex") < 0.8)
-        .then(pl.when(pl.col("male")).then(pl.lit("1")).otherwise(pl.lit("2")))
-        .otherwise(pl.when(pl.col("male")).then(pl.lit("男")).otherwise(pl.lit("女")))
-    )
-    # address: moved → the old address (another municipality, or another town in the same one)
-    n_other = others.height
+
+
+def _business_address(ex: pl.DataFrame, others: pl.DataFrame) -> pl.DataFrame:
+    """住所 as the business system holds it.
+
+    moved_muni: the old address in another municipality; moved_town: another 町字 of the
+    same one, other numbers. Notation: 都道府県 omitted, 郡 omitted, the 政令市's ward
+    omitted, the 町字's other spelling (ヶ/が, の/ノ, 大字), numbers as 1-2-3, full width,
+    丁目番号, kanji numerals, long-vowel or minus-sign dashes, 番地の; a building name and
+    room after a space, without one, in half-width kana, or as one more number (-201).
+    """
+    kind = pl.col("kind")
+    n_other, n_towns = others.height, len(vocab.TOWNS)
     other_pref = dict(enumerate(others["prefecture"].to_list()))
     other_name = dict(enumerate(others["name"].to_list()))
-    moved_muni = kind == "moved_muni"
-    moved_town = kind == "moved_town"
-    old_muni_idx = (pl.col("other_muni") + 1 + (pl.col("r_given") % 5)) % n_other
+    moved_muni, moved_town = kind == "moved_muni", kind == "moved_town"
+    old_muni = (pl.col("other_muni") + 1 + (pl.col("r_given") % 5)) % n_other
     ex = ex.with_columns(
         pl.when(moved_muni)
-        .then(old_muni_idx.replace_strict(other_pref, return_dtype=pl.String))
+        .then(old_muni.replace_strict(other_pref, return_dtype=pl.String))
         .otherwise(pl.col("pref"))
         .alias("biz_pref"),
         pl.when(moved_muni)
-        .then(old_muni_idx.replace_strict(other_name, return_dtype=pl.String))
+        .then(old_muni.replace_strict(other_name, return_dtype=pl.String))
         .otherwise(pl.col("muni"))
         .alias("biz_muni"),
         pl.when(moved_town)
-        .then((pl.col("town") + 3) % len(vocab.TOWNS))
+        .then((pl.col("town") + 1 + pl.col("r_given") % (n_towns - 1)) % n_towns)
         .otherwise(pl.col("town"))
         .alias("biz_town"),
     )
+    moved = moved_muni | moved_town
     ex = ex.with_columns(
         # a moved-muni person whose old muni equals the new one is not a move at all
         pl.when(moved_muni & (pl.col("biz_muni") == pl.col("muni")))
         .then(pl.lit("ok"))
         .otherwise(kind)
         .alias("kind"),
+        pl.when(moved).then(pl.col("r_given") % 5 + 1).otherwise(pl.col("chome")).alias("biz_chome"),
+        pl.when(moved).then(pl.col("r_given") % 39 + 1).otherwise(pl.col("ban")).alias("biz_ban"),
+        pl.when(moved).then((pl.col("r_given") // 39) % 24 + 1).otherwise(pl.col("go")).alias("biz_go"),
+        pl.col("biz_muni")
+        .replace_strict(vocab.COUNTIES, default="", return_dtype=pl.String)
+        .alias("biz_county"),
     )
+    bt = pl.col("biz_town")
     town_name = dict(enumerate(t[0] for t in vocab.TOWNS))
     town_alt = dict(enumerate(t[2] or t[0] for t in vocab.TOWNS))
     town_chome = dict(enumerate(t[1] for t in vocab.TOWNS))
-    bt = pl.col("biz_town")
     t_name = (
         pl.when(pl.col("v_town") < 0.5)
         .then(bt.replace_strict(town_alt, return_dtype=pl.String))
@@ -892,24 +1052,30 @@ def _business_fields(ex: pl.DataFrame, rng: np.random.Generator, others: pl.Data
     )
     has_chome = bt.replace_strict(town_chome, return_dtype=pl.Boolean)
     vn = pl.col("v_num")
-    ban, go, ch = pl.col("ban"), pl.col("go"), pl.col("chome")
+    ch, ban, go = pl.col("biz_chome"), pl.col("biz_ban"), pl.col("biz_go")
     chome_numbers = (
-        pl.when(vn < 0.3)
+        pl.when(vn < 0.25)
         .then(pl.format("{}-{}-{}", ch, ban, go))
-        .when(vn < 0.45)
+        .when(vn < 0.35)
         .then(
             pl.format("{}－{}－{}", ch, ban, go).str.replace_many(
                 {str(i): chr(0xFF10 + i) for i in range(10)}
             )
         )
-        .when(vn < 0.6)
+        .when(vn < 0.45)
         .then(pl.format("{}丁目{}番{}号", ch, ban, go))
-        .when(vn < 0.7)
+        .when(vn < 0.53)
         .then(
             pl.concat_str(
                 [_kanji_numeral(ch), pl.lit("丁目"), _kanji_numeral(ban), pl.lit("番地"), _kanji_numeral(go)]
             )
         )
+        .when(vn < 0.61)
+        .then(pl.format("{}ー{}ー{}", ch, ban, go))
+        .when(vn < 0.66)
+        .then(pl.format("{}−{}−{}", ch, ban, go))
+        .when(vn < 0.72)
+        .then(pl.format("{}丁目{}-{}", ch, ban, go))
         .otherwise(
             pl.concat_str(
                 [
@@ -925,26 +1091,49 @@ def _business_fields(ex: pl.DataFrame, rng: np.random.Generator, others: pl.Data
     )
     lot = ban * 37 + go
     lot_numbers = (
-        pl.when(vn < 0.5).then(pl.format("{}-{}", lot, go)).otherwise(pl.format("{}番地{}", lot, go))
-    )
-    numbers = pl.when(has_chome).then(chome_numbers).otherwise(lot_numbers)
-    building = (
-        pl.when(pl.col("v_bld") < 0.08)
-        .then(
-            pl.lit(" ")
-            + pl.col("r_given")
-            .mod(len(vocab.BUILDINGS))
-            .replace_strict(dict(enumerate(vocab.BUILDINGS)), return_dtype=pl.String)
-            + pl.format("{}号室", (pl.col("r_given") % 5 + 1) * 100 + pl.col("r_given") % 9 + 1)
+        pl.when(vn < 0.3)
+        .then(pl.format("{}-{}", lot, go))
+        .when(vn < 0.6)
+        .then(pl.format("{}番地{}", lot, go))
+        .when(vn < 0.75)
+        .then(pl.format("{}番地の{}", lot, go))
+        .when(vn < 0.85)
+        .then(pl.concat_str([_kanji_numeral(lot), pl.lit("番地"), _kanji_numeral(go)]))
+        .otherwise(
+            pl.format("{}－{}", lot, go).str.replace_many({str(i): chr(0xFF10 + i) for i in range(10)})
         )
+    )
+    building_name = (
+        pl.col("r_given")
+        .mod(len(vocab.BUILDINGS))
+        .replace_strict(dict(enumerate(vocab.BUILDINGS)), return_dtype=pl.String)
+    )
+    room = (pl.col("r_given") % 5 + 1) * 100 + pl.col("r_given") % 9 + 1
+    vb = pl.col("v_bld")
+    building = (
+        pl.when(vb < 0.04)
+        .then(pl.format(" {}{}号室", building_name, room))
+        .when(vb < 0.06)
+        .then(pl.format("{}{}", building_name, room))
+        .when(vb < 0.07)
+        .then(pl.format(" {}{}", _to_halfwidth_kana(building_name), room))
+        .when(vb < 0.09)
+        .then(pl.format("-{}", room))
         .otherwise(pl.lit(""))
     )
     pref = pl.when(pl.col("v_pref") < 0.4).then(pl.lit("")).otherwise(pl.col("biz_pref"))
-    ex = ex.with_columns(
-        pl.concat_str([pref, pl.col("biz_muni"), t_name, numbers, building]).alias("biz_address"),
-        biz_kana.alias("biz_kana"),
-        biz_birth.alias("biz_birth"),
-        biz_sex.alias("biz_sex"),
+    county = pl.when(pl.col("v_county") < 0.5).then(pl.lit("")).otherwise(pl.col("biz_county"))
+    city = pl.col("biz_muni").str.extract(r"^(.+?市).+区$", 1)
+    muni = pl.when(city.is_not_null() & (pl.col("v_ward") < 0.1)).then(city).otherwise(pl.col("biz_muni"))
+    return ex.with_columns(
+        pl.concat_str(
+            [
+                pref,
+                county,
+                muni,
+                t_name,
+                pl.when(has_chome).then(chome_numbers).otherwise(lot_numbers),
+                building,
+            ]
+        ).alias("biz_address"),
     )
-    del kana_full, n_other
-    return ex

@@ -316,6 +316,12 @@ TOWNS: tuple[tuple[str, bool, str], ...] = (
     ("仁井田", False, ""),
     ("春野町西分", False, ""),
     ("西塚ノ原", False, "西塚の原"),
+    # names that share their first 2 characters with another town: the manual's rule
+    # cannot tell a move between them (the generator marks such rows ambiguous)
+    ("本町通", True, ""),
+    ("旭町北", True, ""),
+    ("十日町", True, ""),
+    ("北一条西", True, "北1条西"),
 )
 
 BUILDINGS: tuple[str, ...] = (
@@ -328,3 +334,18 @@ BUILDINGS: tuple[str, ...] = (
 )
 
 MOVE_REASONS: tuple[str, ...] = ("死亡", "国外転出", "転出")
+
+#: the 郡 of the 町村 of 高知県 (the default agency's prefecture): 住基ネット writes it,
+#: business systems often leave it out
+COUNTIES: dict[str, str] = {
+    **dict.fromkeys(("東洋町", "奈半利町", "田野町", "安田町", "北川村", "馬路村", "芸西村"), "安芸郡"),
+    **dict.fromkeys(("本山町", "大豊町"), "長岡郡"),
+    **dict.fromkeys(("土佐町", "大川村"), "土佐郡"),
+    **dict.fromkeys(("いの町", "仁淀川町"), "吾川郡"),
+    **dict.fromkeys(("中土佐町", "佐川町", "越知町", "梼原町", "日高村", "津野町", "四万十町"), "高岡郡"),
+    **dict.fromkeys(("大月町", "三原村", "黒潮町"), "幡多郡"),
+}
+
+#: how an old business system stores a character cp932 lacks (𠮷): a 外字 in the
+#: user-defined area (cp932 F040 → U+E000), which 住基ネット sends back as 〓
+USER_DEFINED_GAIJI = "\ue000"

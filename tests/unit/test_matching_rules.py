@@ -159,9 +159,9 @@ def test_small_kana_setting_decides_the_grade() -> None:
     assert run(rows, strict)[0]["grade"] == "C"
 
 
-def test_duplicate_number_is_the_first_cause() -> None:
+def test_a_shared_number_puts_any_case_first() -> None:
     out = judge(result_code="10", number_shared_by="A00002")
-    assert out["likely_cause"].startswith("番号重複")
+    assert out["likely_cause"] == "該当なし（存在しない個人番号）・番号重複"
     assert out["priority"] == 1
 
 

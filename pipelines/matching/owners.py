@@ -1,0 +1,119 @@
+"""The likely true owner of a number: another row of the extract that holds exactly the
+person 住基ネット returned for it.
+
+When a family member's, a twin's or a neighbour's number was keyed into a record, the
+person 住基ネット returns for that number is often in the same extract under their own
+宛名番号. Naming that 宛名番号 tells staff whose number it is and which two records to
+correct together.
+
+"Exactly the registry's 4情報" means the same name (the comparison form: spaces, width and
+異体字 folded) and the same birth date, and the same 性別 where the 事務 holds it. The name
+is matched in 漢字 or in カナ, since a 外字 (〓) in the registry name hides a character that
+the kana still shows. The address is not required (the owner may have moved), but where
+several rows qualify, those living at the registry address are preferred. Only cases whose
+own person is plainly not the registry person are looked up (``signals.identity_agrees``):
+a record of the right person that merely moved has no other owner, even when a namesake
+born the same day is in the extract.
+
+Everything is joins on these keys; no row is looked at one by one.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+import polars as pl
+
+from pipelines.matching.address import parse_addresses
+from pipelines.matching.normalize import join_forms, kana_forms, name_forms, whole
+
+#: one candidate row of the extract: who and under which keys
+POPULATION_COLUMNS = ("atena_no", "name", "kana", "birth_date", "sex", "address")
+
+
+def population_from_extract(extract_records: pl.DataFrame) -> pl.DataFrame:
+    """Every row of the extract that names a person (点検対象, 対象外, and 要修正 rows
+    whose name and birth date could be read)."""
+    return extract_records.select(
+        "atena_no",
+        "name",
+        pl.col("name_kana").alias("kana"),
+        "birth_date",
+        "sex",
+        "address",
+    ).filter(pl.col("atena_no").is_not_null() & pl.col("birth_date").is_not_null())
+
+
+def find_owners(
+    cases: pl.DataFrame,
+    population: pl.DataFrame,
+    *,
+    itaiji: Mapping[str, str],
+    kana_width: Mapping[str, str],
+    kana_folded: Mapping[str, str],
+    holds_sex: bool,
+) -> pl.DataFrame:
+    """``atena_no`` of each case with a ``likely_owner`` (comma-separated when several).
+
+    ``cases`` carries ``atena_no``, ``juki_name_fold``, ``juki_kana_fold``,
+    ``juki_birth_date`` and ``juki_sex``; ``population`` has ``POPULATION_COLUMNS``.
+    """
+
+    same = ["birth_date", "sex"] if holds_sex else ["birth_date"]
+    wanted = cases.select(
+        "atena_no",
+        pl.col("juki_name_fold").alias("name"),
+        pl.col("juki_kana_fold").alias("kana"),
+        pl.col("juki_birth_date").alias("birth_date"),
+        pl.col("juki_sex").alias("sex"),
+    ).filter(pl.col("birth_date").is_not_null())
+    empty = pl.DataFrame(schema={"atena_no": pl.String, "likely_owner": pl.String})
+    if wanted.height == 0:
+        return empty
+    # only people born on a date (and of a sex) some case asks about need their names folded
+    people = population.join(wanted.select(same).unique(), on=same, how="semi")
+    if people.height == 0:
+        return empty
+    people = join_forms(people, name_forms(people["name"], itaiji), "name", "n")
+    people = join_forms(people, kana_forms(people["kana"], kana_width, kana_folded), "kana", "k")
+    keys = people.select(
+        pl.col("atena_no").alias("likely_owner"),
+        whole(pl.col("n_parts")).alias("name"),
+        whole(pl.col("k_parts")).alias("kana"),
+        *same,
+    )
+    # the same person under either key; a null key (no kana) never matches
+    hits = pl.concat(
+        [
+            wanted.select("atena_no", key, *same)
+            .join(keys.select("likely_owner", key, *same), on=[key, *same])
+            .select("atena_no", "likely_owner")
+            for key in ("name", "kana")
+        ]
+    )
+    hits = hits.filter(pl.col("likely_owner") != pl.col("atena_no")).unique()
+    several = pl.len().over("atena_no") > 1
+    if "juki_addr_numbers" in cases.columns and hits.filter(several).height:
+        hits = pl.concat([hits.filter(~several), _prefer_same_place(hits.filter(several), cases, population)])
+    return hits.group_by("atena_no").agg(pl.col("likely_owner").unique().sort().str.join(","))
+
+
+def _prefer_same_place(hits: pl.DataFrame, cases: pl.DataFrame, population: pl.DataFrame) -> pl.DataFrame:
+    """Where a case has several candidates, keep those at the registry address (if any)."""
+    place = ("muni", "town_key", "numbers")
+    candidates = population.filter(pl.col("atena_no").is_in(hits["likely_owner"].implode()))
+    homes = hits.join(
+        candidates.select(pl.col("atena_no").alias("likely_owner"), "address"), on="likely_owner", how="left"
+    )
+    parsed = parse_addresses(homes["address"].drop_nulls().unique()).select("_address", *place)
+    homes = homes.join(parsed, left_on="address", right_on="_address", how="left").join(
+        cases.select("atena_no", *[pl.col(f"juki_addr_{p}").alias(f"_juki_{p}") for p in place]),
+        on="atena_no",
+        how="left",
+    )
+    same = pl.all_horizontal([pl.col(p).eq(pl.col(f"_juki_{p}")).fill_null(False) for p in place])
+    return (
+        homes.with_columns(same.alias("_same"))
+        .filter(pl.col("_same") | ~pl.col("_same").any().over("atena_no"))
+        .select("atena_no", "likely_owner")
+    )
