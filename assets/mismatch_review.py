@@ -1,4 +1,4 @@
-"""不一致確認 (mismatch_review) asset."""
+"""不一致確認 (mismatch_review) asset: the case store of a partition and its F5 workbook."""
 
 from collections.abc import Iterator
 from pathlib import Path
@@ -6,64 +6,124 @@ from typing import Any
 
 import dagster as dg
 import polars as pl
+from pydantic import Field
 
-from assets.checks import counts_metadata, outputs, schema_check_spec
-from assets.config import OutputDirConfig
+from assets.checks import counts_metadata, outputs, schema_check_spec, table_markdown
+from assets.guard import masked_errors
 from assets.partitions import inspection_partitions, partition_scope
 from assets.resources import TenkenWorkspace
 from pipelines import agencies
-from pipelines.mismatch_review import F5_FILE, build_cases, masked_numbers
-from pipelines.workbook import write_workbook
-from schemas.mismatch_review import MismatchCases
+from pipelines.cases.store import CaseStore, describe, store_url
+from pipelines.errors import TenkenInputError
+from pipelines.mismatch_review import F5_FILE, review_round
+from schemas.cases import CaseState, ReviewedCases
+
+
+class MismatchReviewConfig(dg.Config):
+    """Where F5 goes, and optionally a workbook staff returned (``tenken cases import``)."""
+
+    out_dir: str = Field(
+        default="", description="出力先フォルダ（既定: <home>/data/rounds/<団体>/<事務>/<点検回>/result）"
+    )
+    returned_file: str = Field(
+        default="",
+        description="担当者が記入して返した確認作業リスト（.xlsx）。すべての行を検証してから一括で取り込む",
+    )
+
+
+def import_failure(error: TenkenInputError) -> dg.Failure:
+    return dg.Failure(
+        description=str(error),
+        metadata={
+            "誤りの件数": len(error.problems),
+            "誤りのコード": ",".join(sorted(error.codes)),
+            **({"取込結果": dg.MetadataValue.path(error.report_path)} if error.report_path else {}),
+        },
+        allow_retries=False,
+    )
 
 
 @dg.asset(
     partitions_def=inspection_partitions,
     group_name="inspection",
-    kinds={"polars", "excel"},
+    kinds={"polars", "excel", "sql"},
     check_specs=[schema_check_spec("mismatch_review")],
     description=(
-        "不一致確認: B・C と要修正の案件を優先度順に並べ、担当者が本人確認の結果を記入する"
-        "確認作業リスト.xlsx（F5）を作る。案件番号は点検回と照会番号から作るので再実行しても変わらない。"
-        "粒度: 案件1件につき1行。"
+        "不一致確認: B・C と要修正を案件として案件ストアに保存し（再実行しても担当者の記入は残る。"
+        "A になった案件は「再照合で一致」で閉じる）、返却された確認作業リストを検証して取り込み、"
+        "案件ストアから確認作業リスト.xlsx（F5）を作る。すべての変更はハッシュ連鎖の監査ログに残る。"
+        "粒度: 点検回の案件1件につき1行。"
     ),
 )
+@masked_errors
 def mismatch_review(
     context: dg.AssetExecutionContext,
-    config: OutputDirConfig,
+    config: MismatchReviewConfig,
     workspace: TenkenWorkspace,
     extract: pl.DataFrame,
     match_result: pl.DataFrame,
 ) -> Iterator[Any]:
-    """One row per case (B, C, 要修正) of this agency × 事務 × 点検回, dangerous first."""
+    """One row per case (B, C, 要修正) of this agency × 事務 × 点検回, with its state."""
     scope = partition_scope(context)
     layout = workspace.layout(context.instance)
     settings = workspace.settings(context.instance)
     round_id = extract["round_id"][0]
-    cases = build_cases(extract, match_result)
     out_dir = (
         Path(config.out_dir) if config.out_dir else layout.result_dir(scope.agency, scope.jimu, round_id)
     )
     agency = agencies.agency(scope.agency, settings)
     spec = agencies.jimu(scope.jimu, settings)
-    rows = write_workbook(
-        masked_numbers(cases),
-        out_dir / F5_FILE,
-        info={
-            "団体": f"{agency.code} {agency.name}",
-            "事務": f"{scope.jimu} {spec.name}",
-            "点検回": round_id,
-        },
+    url = store_url(settings.cases, layout.home)
+    with CaseStore.open(url, pg_schema=settings.cases.pg_schema) as store:
+        try:
+            outcome = review_round(
+                store,
+                extract,
+                match_result,
+                agency=scope.agency,
+                jimu=scope.jimu,
+                workbook=out_dir / F5_FILE,
+                info={
+                    "団体": f"{agency.code} {agency.name}",
+                    "事務": f"{scope.jimu} {spec.name}",
+                    "点検回": round_id,
+                },
+                source=f"照合 実行ID {context.run.run_id}",
+                returned_file=Path(config.returned_file) if config.returned_file else None,
+            )
+        except TenkenInputError as e:
+            raise import_failure(e) from None
+    cases = outcome.cases
+    by_state = dict(cases.group_by("state").len().iter_rows())
+    by_state_grade = (
+        cases.group_by("state", "grade")
+        .len()
+        .pivot("grade", index="state", values="len", sort_columns=True)
+        .fill_null(0)
+        .sort(pl.col("state").replace_strict({s.value: i for i, s in enumerate(CaseState)}))
     )
-    by_grade = cases["grade"].value_counts()
-    counts = dict(zip(by_grade["grade"].to_list(), by_grade["count"].to_list(), strict=True))
-    context.log.info(f"確認作業リスト {rows} 件: {out_dir / F5_FILE}")
-    yield from outputs(
-        cases,
-        {
-            "点検回": round_id,
-            **counts_metadata({f"案件_{k}": v for k, v in counts.items()}),
-            "確認作業リスト": dg.MetadataValue.path(str(out_dir / F5_FILE)),
-        },
-        MismatchCases,
-    )
+    metadata: dict[str, Any] = {
+        "点検回": round_id,
+        **counts_metadata({f"状態_{s.value}": by_state.get(s.value, 0) for s in CaseState}),
+        "状態×判定": table_markdown(by_state_grade.rename({"state": "状態"})),
+        "案件ストア": describe(url),
+        "監査ログ件数": dg.MetadataValue.int(outcome.head[0]),
+        "監査ログ末尾ハッシュ": outcome.head[1],
+        "確認作業リスト": dg.MetadataValue.path(str(out_dir / F5_FILE)),
+    }
+    if outcome.merged is not None:
+        metadata["再照合の反映"] = dg.MetadataValue.json(outcome.merged)
+    if outcome.imported is not None:
+        imported = outcome.imported
+        metadata |= {
+            "取込ファイル": dg.MetadataValue.path(config.returned_file),
+            "取込_適用": dg.MetadataValue.int(imported.applied),
+            "取込_状態変更": dg.MetadataValue.int(imported.state_changes),
+            "取込_変更なし": dg.MetadataValue.int(imported.unchanged),
+            "取込結果": dg.MetadataValue.path(str(imported.report)),
+        }
+        context.log.info(
+            f"確認作業リストを取り込みました: 適用 {imported.applied} 件、変更なし {imported.unchanged} 件"
+        )
+    context.log.info(f"確認作業リスト {outcome.workbook_rows} 件: {out_dir / F5_FILE}")
+    yield from outputs(cases, metadata, ReviewedCases)

@@ -1,14 +1,25 @@
 """不一致確認: the cases of a round (every B and C, every 要修正 row) and the F5 workbook.
 
 Grain: one row per case. Cases are sorted by priority (dangerous first), then case id.
+``build_cases`` finds the cases in one run of 照合; ``review_round`` merges them into the
+case store (``pipelines.cases``), applies a workbook staff returned, and writes F5 from the
+store, so staff work survives every re-run.
 """
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+
 import polars as pl
 
+from pipelines.cases.importer import ImportResult, import_workbook
+from pipelines.cases.merge import merge_round
+from pipelines.cases.store import CaseStore, timestamp
 from pipelines.errors import CATALOGUE
-from pipelines.privacy import mask_expr
+from pipelines.workbook import sort_for_staff, write_workbook
+from schemas.cases import ReviewedCases
 from schemas.codes import Grade, Scope
 from schemas.mismatch_review import CASE_COLUMNS
 
@@ -82,6 +93,65 @@ def build_cases(extract_records: pl.DataFrame, match_results: pl.DataFrame | Non
     return cases
 
 
-def masked_numbers(cases: pl.DataFrame) -> pl.DataFrame:
-    """The workbook shows only the last 4 digits of 個人番号."""
-    return cases.with_columns(mask_expr("my_number").alias("my_number_masked"))
+def export_workbook(
+    store: CaseStore, agency: str, jimu: str, round_id: str, path: Path, *, info: Mapping[str, str]
+) -> int:
+    """Write F5 for one agency × 事務 × 点検回 from the store (staff inputs pre-filled)."""
+    with store.reading() as conn:
+        cases = store.cases_frame(conn, agency, jimu, round_id=round_id)
+        meta = {
+            "agency": agency,
+            "jimu": jimu,
+            "round_id": round_id,
+            "store_id": store.meta(conn, "store_id"),
+            "exported_at": timestamp(),
+        }
+    return write_workbook(cases, path, info=info, meta=meta, key=store.key)
+
+
+@dataclass(frozen=True)
+class ReviewOutcome:
+    """What one materialization of 不一致確認 did to the case store."""
+
+    cases: pl.DataFrame  # ReviewedCases of the round
+    merged: dict[str, int] | None  # None when 照合 is of another round than the extract
+    imported: ImportResult | None
+    workbook_rows: int
+    head: tuple[int, str]  # the audit chain's last sequence number and hash
+
+
+def review_round(
+    store: CaseStore,
+    extract_records: pl.DataFrame,
+    match_results: pl.DataFrame,
+    *,
+    agency: str,
+    jimu: str,
+    workbook: Path,
+    info: Mapping[str, str],
+    source: str,
+    returned_file: Path | None = None,
+) -> ReviewOutcome:
+    """不一致確認 for one partition: merge 照合 into the store, apply a returned workbook if
+    given (all or nothing; raises ``TenkenInputError``), and write F5 from the store.
+    """
+    round_id = extract_records["round_id"][0]
+    candidates = build_cases(extract_records, match_results)
+    same_round = match_results.height == 0 or match_results["round_id"][0] == round_id
+    merged = None
+    if same_round:
+        merged = merge_round(store, agency, jimu, round_id, candidates, match_results, source=source)
+    imported = None
+    if returned_file is not None:
+        imported = import_workbook(store, returned_file, expected=(agency, jimu))
+    rows = export_workbook(store, agency, jimu, round_id, workbook, info=info)
+    with store.reading() as conn:
+        stored = store.cases_frame(conn, agency, jimu, round_id=round_id)
+        head = store.head(conn)
+    numbers = candidates.select("case_id", "my_number")
+    cases = (
+        stored.join(numbers, on="case_id", how="left")
+        .select(*ReviewedCases.to_schema().columns)
+        .pipe(sort_for_staff)
+    )
+    return ReviewOutcome(cases, merged, imported, rows, head)

@@ -1,41 +1,103 @@
-"""F5 確認作業リスト.xlsx: written for staff, read back when they return it.
+"""F5 確認作業リスト.xlsx: written for staff from the case store, read back when they return it.
 
-The sheet 確認作業リスト holds one row per case, sorted by priority. Comparison columns
-are locked and grey; the columns staff fill in are unlocked and restricted to the allowed
-values by Excel data validation (lists, and dates not in the future). The sheet is
-protected without a password so filters and sorting still work.
+The sheet 確認作業リスト holds one row per case: open cases first, by priority, then the
+closed ones. Comparison columns (and the previous round's outcome) are locked and grey; the
+columns staff fill in are unlocked, pre-filled with what the store holds, and restricted to
+the allowed values by Excel data validation (lists, and dates not in the future). The sheet
+is protected without a password so filters and sorting still work.
 
-A hidden sheet ``_検証`` keeps, per case, a hash of the read-only cells as written, so an
-edited comparison column is detected when the workbook comes back. Cell text is always
-written as text (never as a formula): a name such as ``=HYPERLINK(...)`` stays inert.
+A hidden sheet ``_検証`` keeps, per case, a keyed hash of the read-only cells and of the
+staff cells as written, plus the partition the workbook belongs to. When the workbook comes
+back, an edited comparison column is detected, and so is a row staff did not touch (it is
+not applied over newer work in the store). The key lives in the store, so the hashes cannot
+simply be recomputed by hand. Cell text is always written as text (never as a formula): a
+name such as ``=HYPERLINK(...)`` stays inert.
 """
 
 from __future__ import annotations
 
 import hashlib
+import hmac
 import io
 from collections.abc import Mapping
-from datetime import datetime
+from dataclasses import dataclass
+from datetime import date, datetime
 from pathlib import Path
+from typing import Any
 
+import fastexcel
 import polars as pl
 import xlsxwriter
 
+from pipelines.errors import Problem, TenkenInputError
 from pipelines.privacy import write_private
-from schemas.mismatch_review import CASE_COLUMNS, STAFF_COLUMNS
+from schemas.cases import CASE_STAFF_COLUMNS, HISTORY_COLUMNS, OPEN_STATES, SPECS, STATES
+from schemas.mismatch_review import CASE_COLUMNS
 
 SHEET = "確認作業リスト"
 CHECK_SHEET = "_検証"
 HELP_SHEET = "説明"
+FORMAT = "tenken-f5-cases-1"
+
+#: every read-only column of F5, in order: (header, code column)
+READONLY_COLUMNS: tuple[tuple[str, str], ...] = (*CASE_COLUMNS, *HISTORY_COLUMNS)
+#: the first data row of the sheet as Excel numbers rows (row 1 is the header)
+FIRST_ROW = 2
+#: keys of the partition block in ``_検証`` (column F: key, column G: value)
+META_KEYS = ("format", "agency", "jimu", "round_id", "store_id", "exported_at")
 
 
-def row_hashes(frame: pl.DataFrame) -> pl.Series:
-    """sha256 over the read-only cells of each row, as the workbook shows them."""
-    cols = [c for _, c in CASE_COLUMNS]
-    joined = frame.select(
-        pl.concat_str([pl.col(c).cast(pl.String).fill_null("") for c in cols], separator="\x1f")
+def _keyed(key: bytes, joined: pl.Series) -> pl.Series:
+    return pl.Series(
+        [hmac.new(key, v.encode("utf-8"), hashlib.sha256).hexdigest()[:32] for v in joined],
+        dtype=pl.String,
+    )
+
+
+def _joined(frame: pl.DataFrame, columns: list[str]) -> pl.Series:
+    return frame.select(
+        pl.concat_str([pl.col(c).cast(pl.String).fill_null("") for c in columns], separator="\x1f")
     ).to_series()
-    return pl.Series("row_hash", [hashlib.sha256(v.encode("utf-8")).hexdigest()[:32] for v in joined])
+
+
+def readonly_hashes(frame: pl.DataFrame, key: bytes) -> pl.Series:
+    """Keyed hash over the read-only cells of each row, as the workbook shows them (text)."""
+    return _keyed(key, _joined(frame, [c for _, c in READONLY_COLUMNS]))
+
+
+def staff_text(frame: pl.DataFrame) -> pl.DataFrame:
+    """The staff columns in one canonical text form: trimmed, blank as "", dates YYYY-MM-DD.
+
+    Both the store's values (export) and the cells read back (import, after date parsing)
+    go through here, so equal content gives equal text and equal hashes.
+    """
+    out = []
+    for col in CASE_STAFF_COLUMNS:
+        c = pl.col(col.name)
+        if frame.schema[col.name] == pl.Date:
+            c = c.dt.strftime("%Y-%m-%d")
+        out.append(c.cast(pl.String).str.strip_chars().fill_null("").alias(col.name))
+    return frame.select(pl.col("case_id"), *out)
+
+
+def staff_hashes(staff: pl.DataFrame, key: bytes) -> pl.Series:
+    """Keyed hash over the canonical staff text of each row (``staff_text``)."""
+    return _keyed(key, _joined(staff, [c.name for c in CASE_STAFF_COLUMNS]))
+
+
+def sort_for_staff(frame: pl.DataFrame) -> pl.DataFrame:
+    """Open cases first, the dangerous ones first (priority), then the closed ones."""
+    return frame.sort(
+        pl.col("state").is_in(list(OPEN_STATES)).not_(), "priority", "case_id", maintain_order=True
+    )
+
+
+def _filled(values: pl.Series) -> list[tuple[int, Any]]:
+    """(row index, value) of the non-empty values of a column."""
+    present = values.to_frame("v").with_row_index("i").filter(pl.col("v").is_not_null())
+    if values.dtype == pl.String:
+        present = present.filter(pl.col("v") != "")
+    return list(present.iter_rows())
 
 
 def write_workbook(
@@ -43,19 +105,18 @@ def write_workbook(
     path: Path,
     *,
     info: Mapping[str, str],
-    staff_values: pl.DataFrame | None = None,
+    meta: Mapping[str, str],
+    key: bytes,
 ) -> int:
-    """Write F5 (0600, atomic). ``cases`` must have ``my_number_masked``. Returns rows written.
+    """Write F5 (0600, atomic) from case records of the store. Returns rows written.
 
-    ``staff_values`` (case_id + staff columns) pre-fills what staff already entered.
+    ``cases`` holds the read-only columns (``READONLY_COLUMNS``) and the staff columns
+    (``CASE_STAFF_COLUMNS``; dates as ``pl.Date``). ``meta`` names the partition (``META_KEYS``
+    but ``format``); ``key`` is the store's workbook key.
     """
-    frame = cases
-    if staff_values is not None:
-        frame = frame.join(staff_values, on="case_id", how="left")
-    for col in STAFF_COLUMNS:
-        if col.name not in frame.columns:
-            frame = frame.with_columns(pl.lit(None, dtype=pl.String).alias(col.name))
+    frame = sort_for_staff(cases)
     n = frame.height
+    staff = staff_text(frame)
     buffer = io.BytesIO()
     book = xlsxwriter.Workbook(
         buffer,
@@ -78,32 +139,30 @@ def write_workbook(
     editable_date = book.add_format({"locked": False, "num_format": "yyyy/mm/dd"})
 
     sheet = book.add_worksheet(SHEET)
-    ro_cols = list(CASE_COLUMNS)
-    for j, (title, code) in enumerate(ro_cols):
+    # cells take their column's format (grey and locked, or open for input); only non-empty
+    # cells are written, which keeps a sheet of 100k cases to seconds
+    for j, (title, code) in enumerate(READONLY_COLUMNS):
         sheet.write_string(0, j, title, header)
-        values = frame[code].cast(pl.String).fill_null("").to_list() if code in frame.columns else [""] * n
-        fmt = ro
-        sheet.write_column(1, j, values, fmt)
-        sheet.set_column(
-            j, j, 14 if code not in ("grade_reason", "likely_cause", "biz_address", "juki_address") else 28
-        )
-    grade_col = [c for _, c in ro_cols].index("grade")
+        wide = code in ("grade_reason", "likely_cause", "biz_address", "juki_address")
+        sheet.set_column(j, j, 28 if wide else 14, ro)
+        for i, text in _filled(frame[code].cast(pl.String)):
+            sheet.write_string(i + 1, j, text)
+    grade_col = [c for _, c in READONLY_COLUMNS].index("grade")
     if n:
         sheet.conditional_format(
             1, grade_col, n, grade_col, {"type": "cell", "criteria": "==", "value": '"C"', "format": ro_c}
         )
-    base = len(ro_cols)
+    base = len(READONLY_COLUMNS)
     today = datetime.now().date()
-    for k, col in enumerate(STAFF_COLUMNS):
+    for k, col in enumerate(CASE_STAFF_COLUMNS):
         j = base + k
         sheet.write_string(0, j, col.contract, staff_header)
         sheet.set_column(j, j, col.width, editable_date if col.is_date else editable)
-        values = frame[col.name].cast(pl.String).fill_null("").to_list()
-        for i, v in enumerate(values):
-            if v:
-                sheet.write_string(i + 1, j, v, editable)
+        for i, value in _filled(frame[col.name]):
+            if isinstance(value, date):
+                sheet.write_datetime(i + 1, j, datetime(value.year, value.month, value.day))
             else:
-                sheet.write_blank(i + 1, j, None, editable_date if col.is_date else editable)
+                sheet.write_string(i + 1, j, str(value))
         if n == 0:
             continue
         if col.choices:
@@ -135,7 +194,7 @@ def write_workbook(
                 },
             )
     sheet.freeze_panes(1, 3)
-    sheet.autofilter(0, 0, max(n, 1), base + len(STAFF_COLUMNS) - 1)
+    sheet.autofilter(0, 0, max(n, 1), base + len(CASE_STAFF_COLUMNS) - 1)
     sheet.protect(
         "",
         {
@@ -149,29 +208,132 @@ def write_workbook(
     )
 
     check = book.add_worksheet(CHECK_SHEET)
-    check.write_row(0, 0, ["case_id", "row_hash"])
+    check.write_row(0, 0, ["case_id", "readonly_hash", "staff_hash"])
     check.write_column(1, 0, frame["case_id"].to_list())
-    check.write_column(1, 1, row_hashes(frame).to_list())
+    check.write_column(1, 1, readonly_hashes(frame, key).to_list())
+    check.write_column(1, 2, staff_hashes(staff, key).to_list())
+    block = {"format": FORMAT, **meta}
+    for row, name in enumerate(META_KEYS):
+        check.write_string(row, 5, name)
+        check.write_string(row, 6, block.get(name, ""))
     check.hide()
 
+    _write_help(book, info, n)
+    book.close()
+    write_private(path, buffer.getvalue())
+    return n
+
+
+def _write_help(book: xlsxwriter.Workbook, info: Mapping[str, str], n: int) -> None:
     help_sheet = book.add_worksheet(HELP_SHEET)
     help_sheet.set_column(0, 0, 22)
-    help_sheet.set_column(1, 1, 80)
+    help_sheet.set_column(1, 1, 100)
     lines = [
-        ("確認作業リスト", "B（要確認）・C（優先確認）と要修正の案件。優先度の小さい順に確認してください。"),
+        (
+            "確認作業リスト",
+            "B（要確認）・C（優先確認）と要修正の案件。未完了の案件を優先度の小さい順に並べています。",
+        ),
         (
             "入力する列",
             "黄色の見出しの列のみ入力できます（灰色の列は照合結果で、変更すると取り込めません）。",
         ),
+        ("状態", "確認が進んだら「状態」を選び、その状態に必要な列を記入してください（下の表）。"),
         ("確認者", "担当者とは別の人が確認してください（横断的ガイドライン: 登録の二人確認）。"),
         ("個人番号", "下4桁のみ表示しています。番号は業務システムで宛名番号から確認してください。"),
+        ("返却", "記入したファイルは受付フォルダ returned/ に置くか、tenken cases import で取り込みます。"),
         *[(k, v) for k, v in info.items()],
         ("作成日時", datetime.now().isoformat(timespec="seconds")),
         ("件数", str(n)),
+        ("", ""),
+        ("状態ごとに必要な記入", ""),
     ]
-    for row, (key, value) in enumerate(lines):
-        help_sheet.write_string(row, 0, key)
-        help_sheet.write_string(row, 1, value)
-    book.close()
-    write_private(path, buffer.getvalue())
-    return n
+    for spec in STATES:
+        needs = "、".join(
+            dict.fromkeys(
+                next(c.contract for c in CASE_STAFF_COLUMNS if c.name == r.field)
+                + (f"（{'・'.join(v or '空欄' for v in r.one_of)}）" if r.one_of else "")
+                + (f"［確認結果が{'・'.join(r.only_if[1])}のとき］" if r.only_if else "")
+                for r in SPECS[spec.state].requires
+            )
+        )
+        lines.append((spec.state.value, f"{spec.meaning}。必要: {needs or 'なし'}"))
+    for row, (k, v) in enumerate(lines):
+        help_sheet.write_string(row, 0, k)
+        help_sheet.write_string(row, 1, v)
+
+
+@dataclass(frozen=True)
+class ReturnedWorkbook:
+    """A workbook staff sent back, as read (before any validation against the store).
+
+    ``rows``: one row per non-blank sheet row: ``excel_row`` (the row number Excel shows),
+    the read-only columns and the staff columns, all as text (dates as Excel wrote them).
+    ``checks``: ``case_id``, ``readonly_hash``, ``staff_hash`` as exported.
+    """
+
+    path: Path
+    sha256: str
+    meta: dict[str, str]
+    rows: pl.DataFrame
+    checks: pl.DataFrame
+
+
+def _refuse(code: str, path: Path, detail: str | None = None, column: str | None = None) -> TenkenInputError:
+    return TenkenInputError([Problem(code, file=path.name, column=column, detail=detail)])
+
+
+def read_meta(path: Path) -> dict[str, str]:
+    """The partition block of a returned workbook (which agency × 事務 × round it is)."""
+    reader = _open(path)
+    return _meta(reader, path)
+
+
+def _open(path: Path) -> fastexcel.ExcelReader:
+    if not path.is_file():
+        raise _refuse("FILE_NOT_FOUND", path)
+    try:
+        reader = fastexcel.read_excel(str(path))
+    except Exception as e:  # calamine reports every kind of unreadable file differently
+        raise _refuse("WORKBOOK_UNREADABLE", path, type(e).__name__) from None
+    if SHEET not in reader.sheet_names or CHECK_SHEET not in reader.sheet_names:
+        raise _refuse("WORKBOOK_NOT_F5", path)
+    return reader
+
+
+def _meta(reader: fastexcel.ExcelReader, path: Path) -> dict[str, str]:
+    raw = reader.load_sheet_by_name(CHECK_SHEET, header_row=None, dtypes="string").to_polars()
+    if raw.width < 7:
+        raise _refuse("WORKBOOK_NOT_F5", path)
+    pairs = raw.select(raw.columns[5], raw.columns[6]).drop_nulls(raw.columns[5]).rows()
+    meta = {str(k): str(v or "") for k, v in pairs}
+    if meta.get("format") != FORMAT or not meta.get("agency") or not meta.get("jimu"):
+        raise _refuse("WORKBOOK_NOT_F5", path)
+    return meta
+
+
+def read_workbook(path: Path) -> ReturnedWorkbook:
+    """Read a returned F5. Whole-file problems (not a workbook, not ours, a column deleted)
+    raise ``TenkenInputError``; row-level checks are the importer's."""
+    reader = _open(path)
+    meta = _meta(reader, path)
+    sheet = reader.load_sheet_by_name(SHEET, dtypes="string").to_polars()
+    wanted = {
+        title: code
+        for title, code in (*READONLY_COLUMNS, *((c.contract, c.name) for c in CASE_STAFF_COLUMNS))
+    }
+    missing = [title for title in wanted if title not in sheet.columns]
+    if missing:
+        raise _refuse("WORKBOOK_COLUMN_MISSING", path, "、".join(missing))
+    rows = (
+        sheet.select(list(wanted))
+        .rename(wanted)
+        .with_row_index("excel_row", offset=FIRST_ROW)
+        .with_columns(pl.col("excel_row").cast(pl.Int64))
+    )
+    rows = rows.filter(pl.any_horizontal([pl.col(c).is_not_null() for c in wanted.values()]))
+    checks_raw = reader.load_sheet_by_name(CHECK_SHEET, dtypes="string").to_polars()
+    checks = checks_raw.select(pl.col("case_id"), pl.col("readonly_hash"), pl.col("staff_hash")).drop_nulls(
+        "case_id"
+    )
+    digest = hashlib.sha256(path.read_bytes()).hexdigest()
+    return ReturnedWorkbook(path=path, sha256=digest, meta=meta, rows=rows, checks=checks)
