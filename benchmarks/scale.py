@@ -1,0 +1,279 @@
+"""Scale benchmark: both phases through the CLI at N rows, against the I/O floor.
+
+For each N (default 100k, 1M, 10M):
+
+1. generate a synthetic extract of N rows with the project's generator, and its registry
+   (not timed; large N are generated in chunks so the generator's memory stays bounded);
+2. time ``tenken request`` and ``tenken match`` as subprocesses (the path a user takes),
+   recording wall time and the peak RSS of the whole process tree (sampled with psutil),
+   and the time of each stage from the Dagster instance's step statistics;
+3. answer F2 with the 住基ネット simulator between the phases (not timed);
+4. measure the **I/O floor** in the same run: polars alone reading F1 and F3 and writing F4
+   with the same encodings (cp932 in, cp932 out), which no implementation can beat.
+
+Prints a table and writes it as JSON to ``benchmarks/results/``::
+
+    python benchmarks/scale.py                 # 100k, 1M, 10M
+    python benchmarks/scale.py --rows 100000 1000000
+
+Numbers only: nothing here is asserted (the test suite never times anything).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import shutil
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from dataclasses import asdict, dataclass, field
+from datetime import datetime
+from pathlib import Path
+
+import polars as pl
+import psutil
+
+ROOT = Path(__file__).resolve().parents[1]
+RESULTS = ROOT / "benchmarks" / "results"
+AGENCY, JIMU, ROUND = "392014", "kaigo_hoken", "2026"
+CHUNK = 1_000_000
+
+
+@dataclass
+class Measure:
+    wall_s: float
+    peak_rss_mb: float
+    steps: dict[str, float] = field(default_factory=dict)
+
+
+@dataclass
+class Row:
+    rows: int
+    phase1: Measure
+    phase2: Measure
+    io_floor_s: float
+    f1_mb: float
+
+    @property
+    def total_s(self) -> float:
+        return self.phase1.wall_s + self.phase2.wall_s
+
+
+class TreeSampler:
+    """Peak RSS of a process and all its descendants, sampled every 50 ms."""
+
+    def __init__(self, pid: int) -> None:
+        self.root = psutil.Process(pid)
+        self.peak = 0
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, daemon=True)
+
+    def _run(self) -> None:
+        while not self._stop.is_set():
+            try:
+                procs = [self.root, *self.root.children(recursive=True)]
+                total = 0
+                for p in procs:
+                    try:
+                        total += p.memory_info().rss
+                    except psutil.NoSuchProcess:
+                        continue
+                self.peak = max(self.peak, total)
+            except psutil.NoSuchProcess:
+                return
+            time.sleep(0.05)
+
+    def __enter__(self) -> TreeSampler:
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._stop.set()
+        self._thread.join()
+
+
+def run_cli(args: list[str], env: dict[str, str]) -> tuple[float, float]:
+    start = time.perf_counter()
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "tenken", *args],
+        cwd=ROOT,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    with TreeSampler(proc.pid) as sampler:
+        _, err = proc.communicate()
+    wall = time.perf_counter() - start
+    if proc.returncode != 0:
+        raise SystemExit(f"tenken {args[0]} failed ({proc.returncode}):\n{err[-2000:]}")
+    return wall, sampler.peak / 1024**2
+
+
+def step_times(home: Path) -> list[dict[str, float]]:
+    import dagster as dg
+
+    instance = dg.DagsterInstance.from_config(str(home))
+    runs = list(reversed(instance.get_runs(limit=2)))
+    return [
+        {
+            s.step_key: round((s.end_time or 0) - (s.start_time or 0), 2)
+            for s in instance.get_run_step_stats(r.run_id)
+        }
+        for r in runs
+    ]
+
+
+def generate_inputs(n: int, work: Path) -> tuple[Path, pl.DataFrame]:
+    """F1 (cp932) and the registry, in chunks of CHUNK rows with disjoint people."""
+    from pipelines.synthetic.generator import generate
+
+    f1 = work / "f1.csv"
+    registries = []
+    with f1.open("wb") as out:
+        for k, start in enumerate(range(0, n, CHUNK)):
+            size = min(CHUNK, n - start)
+            data = generate(size, agency=AGENCY, jimu=JIMU, seed=1000 + k)
+            frame = data.extract.with_columns(
+                # 宛名番号 unique across chunks
+                (pl.lit(f"{k:02d}") + pl.col("宛名番号").str.slice(2)).alias("宛名番号")
+            )
+            text = frame.write_csv(include_header=(k == 0), line_terminator="\r\n")
+            out.write(text.encode("cp932"))
+            registries.append(data.registry)
+    os.chmod(f1, 0o600)
+    registry = pl.concat(registries).unique("my_number", keep="first")
+    return f1, registry
+
+
+def io_floor(f1: Path, f3_dir: Path, work: Path) -> float:
+    """polars alone: read F1 and every F3 (cp932), write an F4-sized CSV in cp932."""
+    start = time.perf_counter()
+    extract = pl.read_csv(f1.read_bytes().decode("cp932").encode(), infer_schema=False)
+    results = pl.concat(
+        [
+            pl.read_csv(p.read_bytes().decode("cp932").encode(), infer_schema=False)
+            for p in sorted(f3_dir.glob("*.csv"))
+        ]
+    )
+    joined = results.join(extract, left_on="個人番号", right_on="個人番号", how="left", suffix="_業務")
+    (work / "floor_f4.csv").write_bytes(joined.write_csv().encode("cp932", errors="replace"))
+    return time.perf_counter() - start
+
+
+def measure(n: int, keep: bool) -> Row:
+    from pipelines.synthetic.simulator import answer_files
+
+    work = Path(tempfile.mkdtemp(prefix=f"tenken-bench-{n}-"))
+    try:
+        print(f"[{n:,} rows] generating…", flush=True)
+        f1, registry = generate_inputs(n, work)
+        home = work / "home"
+        env = {**os.environ, "DAGSTER_DISABLE_TELEMETRY": "yes"}
+        print(f"[{n:,} rows] phase 1…", flush=True)
+        w1, m1 = run_cli(
+            [
+                "request",
+                "--home",
+                str(home),
+                "--agency",
+                AGENCY,
+                "--jimu",
+                JIMU,
+                "--extract",
+                str(f1),
+                "--round",
+                ROUND,
+                "--out",
+                str(work / "f2"),
+            ],
+            env,
+        )
+        f3_dir = work / "f3"
+        answer_files(sorted((work / "f2").glob("request_*.csv")), registry, f3_dir)
+        del registry
+        print(f"[{n:,} rows] phase 2…", flush=True)
+        w2, m2 = run_cli(
+            [
+                "match",
+                "--home",
+                str(home),
+                "--agency",
+                AGENCY,
+                "--jimu",
+                JIMU,
+                "--result",
+                str(f3_dir),
+                "--out",
+                str(work / "out"),
+            ],
+            env,
+        )
+        s1, s2 = step_times(home)
+        print(f"[{n:,} rows] I/O floor…", flush=True)
+        floor = io_floor(f1, f3_dir, work)
+        return Row(n, Measure(w1, m1, s1), Measure(w2, m2, s2), floor, f1.stat().st_size / 1024**2)
+    finally:
+        if keep:
+            print(f"kept {work}")
+        else:
+            shutil.rmtree(work, ignore_errors=True)
+
+
+def machine() -> dict[str, object]:
+    return {
+        "cpus": os.cpu_count(),
+        "memory_gb": round(psutil.virtual_memory().total / 1024**3, 1),
+        "python": platform.python_version(),
+        "polars": pl.__version__,
+        "platform": platform.platform(),
+    }
+
+
+def table(rows: list[Row]) -> str:
+    head = (
+        f"{'rows':>11} {'phase1 s':>9} {'phase2 s':>9} {'total s':>8} {'peak RSS MB':>12} "
+        f"{'I/O floor s':>12} {'× floor':>8} {'µs/row':>7}"
+    )
+    lines = [head, "-" * len(head)]
+    for r in rows:
+        peak = max(r.phase1.peak_rss_mb, r.phase2.peak_rss_mb)
+        lines.append(
+            f"{r.rows:>11,} {r.phase1.wall_s:>9.1f} {r.phase2.wall_s:>9.1f} {r.total_s:>8.1f} {peak:>12,.0f} "
+            f"{r.io_floor_s:>12.1f} {r.total_s / r.io_floor_s:>8.1f} {r.total_s / r.rows * 1e6:>7.1f}"
+        )
+    lines.append("")
+    for r in rows:
+        steps = {**r.phase1.steps, **r.phase2.steps}
+        lines.append(f"{r.rows:>11,} steps: " + ", ".join(f"{k} {v:.1f}s" for k, v in steps.items()))
+    return "\n".join(lines)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--rows", type=int, nargs="+", default=[100_000, 1_000_000, 10_000_000])
+    parser.add_argument("--keep", action="store_true", help="keep the work folders")
+    args = parser.parse_args()
+    rows = [measure(n, args.keep) for n in args.rows]
+    print()
+    print(table(rows))
+    RESULTS.mkdir(parents=True, exist_ok=True)
+    out = RESULTS / f"scale-{datetime.now():%Y%m%d-%H%M%S}.json"
+    out.write_text(
+        json.dumps(
+            {"machine": machine(), "results": [asdict(r) | {"total_s": r.total_s} for r in rows]},
+            ensure_ascii=False,
+            indent=2,
+        ),
+        encoding="utf-8",
+    )
+    print(f"\nwritten {out.relative_to(ROOT)}")
+
+
+if __name__ == "__main__":
+    main()
