@@ -10,6 +10,7 @@ import dagster as dg
 
 from assets.checks import counts_metadata, input_failure, outputs, schema_check_spec
 from assets.config import ExtractConfig
+from assets.guard import masked_errors
 from assets.partitions import inspection_partitions, partition_scope
 from assets.resources import TenkenWorkspace
 from pipelines import agencies
@@ -31,6 +32,7 @@ JST = ZoneInfo("Asia/Tokyo")
         "粒度: F1 の1行につき1行（件数は必ずファイルの行数と一致する）。"
     ),
 )
+@masked_errors
 def extract(
     context: dg.AssetExecutionContext, config: ExtractConfig, workspace: TenkenWorkspace
 ) -> Iterator[Any]:

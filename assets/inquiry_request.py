@@ -11,6 +11,7 @@ import polars as pl
 
 from assets.checks import input_failure, outputs, schema_check_spec
 from assets.config import OutputDirConfig
+from assets.guard import masked_errors
 from assets.partitions import inspection_partitions, partition_scope
 from assets.resources import TenkenWorkspace
 from pipelines import agencies
@@ -37,6 +38,7 @@ from schemas.inquiry_request import InquiryRequests
         "マニフェスト（件数・SHA-256）とともに書き出す。粒度: 点検対象1件につき1行。"
     ),
 )
+@masked_errors
 def inquiry_request(
     context: dg.AssetExecutionContext,
     config: OutputDirConfig,

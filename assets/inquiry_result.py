@@ -9,6 +9,7 @@ import polars as pl
 
 from assets.checks import counts_metadata, input_failure, outputs, schema_check_spec
 from assets.config import InquiryResultConfig
+from assets.guard import masked_errors
 from assets.partitions import inspection_partitions, partition_scope
 from assets.resources import TenkenWorkspace
 from pipelines.errors import Problem, TenkenInputError
@@ -28,6 +29,7 @@ from schemas.inquiry_result import InquiryResults
         "粒度: 照会番号1件につき1行。"
     ),
 )
+@masked_errors
 def inquiry_result(
     context: dg.AssetExecutionContext,
     config: InquiryResultConfig,

@@ -7,6 +7,7 @@ import dagster as dg
 import polars as pl
 
 from assets.checks import table_markdown
+from assets.guard import masked_errors
 from assets.partitions import inspection_partitions, partition_scope
 from assets.resources import TenkenWorkspace
 from pipelines import agencies
@@ -22,6 +23,7 @@ from pipelines.periodic_report import FIGURE_LABELS, partition_figures
         "点検対象＝A＋B＋C＋未照会 が必ず成り立つ（成り立たなければ失敗する）。粒度: 団体×事務×点検回で1行。"
     ),
 )
+@masked_errors
 def periodic_report(
     context: dg.AssetExecutionContext,
     workspace: TenkenWorkspace,

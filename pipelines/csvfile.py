@@ -95,8 +95,50 @@ def _undecodable(data: bytes, codec: str, file: str) -> Problem:
         data.decode(codec)
     except UnicodeDecodeError as e:
         line = data.count(b"\n", 0, e.start) + 1
-        return Problem("ENCODING_UNDECODABLE", file=file, line=line, detail=f"{codec} で読めないバイト")
+        if e.end >= len(data.rstrip(b"\r\n")) and line > 1:
+            # the last character is cut in half: the copy or export stopped early
+            return Problem(
+                "TRUNCATED_LAST_RECORD", file=file, line=line, detail="最後の文字が途中で切れています"
+            )
+        return Problem(
+            "ENCODING_UNDECODABLE",
+            file=file,
+            line=line,
+            column=_column_at(data, e.start, codec) if line > 1 else None,
+            detail=f"{codec} で読めないバイト",
+        )
     raise AssertionError("decodes")  # pragma: no cover
+
+
+def _column_at(data: bytes, offset: int, codec: str) -> str | None:
+    """The header name of the field holding byte ``offset`` (best effort, for messages)."""
+    header_end = data.find(b"\n")
+    line_start = data.rfind(b"\n", 0, offset) + 1
+    header = next(csv.reader([data[:header_end].decode(codec, errors="replace").strip("\r\ufeff")]))
+    prefix = data[line_start:offset].decode(codec, errors="replace")
+    index = len(next(csv.reader([prefix]), [""])) - 1 if prefix else 0
+    return _normalise_header(header[index]) if index < len(header) else None
+
+
+#: file signatures of things staff send instead of a CSV: (prefix, what it looks like)
+_NOT_TEXT = (
+    (b"PK\x03\x04", "Excel ブック（.xlsx）などの圧縮ファイルのようです"),
+    (b"\xd0\xcf\x11\xe0", "Excel 97-2003 ブック（.xls）のようです"),
+    (b"\xff\xfe", "UTF-16（Excel の「Unicode テキスト」）のようです"),
+    (b"\xfe\xff", "UTF-16 のようです"),
+    (b"%PDF", "PDF のようです"),
+)
+
+
+def _refuse_non_text(data: bytes, file: str) -> None:
+    for prefix, looks_like in _NOT_TEXT:
+        if data.startswith(prefix):
+            raise TenkenInputError([Problem("NOT_TEXT", file=file, detail=looks_like)])
+    first_line = data[: data.find(b"\n")] if b"\n" in data else data
+    if b"\x00" in first_line:
+        raise TenkenInputError(
+            [Problem("NOT_TEXT", file=file, line=1, detail="NUL バイトを含むバイナリのようです")]
+        )
 
 
 def _normalise_header(name: str) -> str:
@@ -168,8 +210,9 @@ def read_csv_table(
             [Problem("FILE_TOO_LARGE", file=file, detail=f"{size:,} バイト > 上限 {max_bytes:,} バイト")]
         )
     data = path.read_bytes()
-    if not data.strip():
+    if not data.removeprefix(_BOM).strip():
         raise TenkenInputError([Problem("FILE_EMPTY", file=file)])
+    _refuse_non_text(data, file)
     text, used = decode(data, encoding, file)
     del data
     notes = []
@@ -202,8 +245,13 @@ def parse_csv_text(
     data = text.encode("utf-8")
     lines = _physical_lines(data, text)
     header_fields = next(csv.reader([lines[0]]))
+    if len(header_fields) == 1 and "\t" in lines[0]:
+        raise TenkenInputError(
+            [Problem("NOT_COMMA_SEPARATED", file=file, line=1, detail="タブ区切りのようです")]
+        )
     positions, extra = map_columns(header_fields, columns, aliases, file, optional_absent)
     width = len(header_fields)
+    repeated_header = _repeated_header_lines(lines)
 
     quoted = '"' in text
     if not quoted or lines.str.contains(_WELL_FORMED).all():
@@ -233,15 +281,16 @@ def parse_csv_text(
         raise TenkenInputError([Problem("NO_RECORDS", file=file)])
 
     bad_count = records.filter(pl.col("fields") != width)
-    structural = (
-        bad_count.select(
-            pl.col("line").cast(pl.Int64),
-            pl.lit(None, dtype=pl.String).alias("column"),
-            pl.lit("FIELD_COUNT").alias("code"),
-            pl.format("{} 項目 / 見出し {} 項目", pl.col("fields"), pl.lit(width)).alias("detail"),
-        )
-        if bad_count.height
-        else empty_problems()
+    structural = pl.concat(
+        [
+            bad_count.select(
+                pl.col("line").cast(pl.Int64),
+                pl.lit(None, dtype=pl.String).alias("column"),
+                pl.lit("FIELD_COUNT").alias("code"),
+                pl.format("{} 項目 / 見出し {} 項目", pl.col("fields"), pl.lit(width)).alias("detail"),
+            ),
+            repeated_header,
+        ]
     )
 
     # surrounding spaces (half- and full-width) carry no meaning in any contract field
@@ -262,6 +311,19 @@ def parse_csv_text(
         extra_columns=extra,
         blank_records=int(blank.sum()),
         notes=notes or [],
+    )
+
+
+def _repeated_header_lines(lines: pl.Series) -> pl.DataFrame:
+    """A HEADER_REPEATED problem for every later physical line equal to the header."""
+    bare = lines.str.strip_chars("\ufeff \u3000")
+    hits = pl.DataFrame({"raw": bare}).with_row_index("index", offset=1).slice(1)
+    hits = hits.filter(pl.col("raw") == bare[0])
+    return hits.select(
+        pl.col("index").cast(pl.Int64).alias("line"),
+        pl.lit(None, dtype=pl.String).alias("column"),
+        pl.lit("HEADER_REPEATED").alias("code"),
+        pl.lit(None, dtype=pl.String).alias("detail"),
     )
 
 
@@ -340,13 +402,20 @@ def _records_exact(text: str, file: str, width: int) -> tuple[pl.DataFrame, pl.D
     return records, values
 
 
+def without_repeated_headers(problems: pl.DataFrame, structural: pl.DataFrame) -> pl.DataFrame:
+    """Drop value problems on lines that are a repeated header: HEADER_REPEATED says it all."""
+    repeated = structural.filter(pl.col("code") == "HEADER_REPEATED")["line"]
+    return problems.filter(~pl.col("line").is_in(repeated.implode())) if repeated.len() else problems
+
+
 def control_character_problems(frame: pl.DataFrame, columns: Sequence[Column]) -> pl.DataFrame:
     """A CONTROL_CHARACTER problem for every field holding a control character (incl. newline)."""
     parts = []
     for col in columns:
         if col.name not in frame.columns:
             continue
-        hit = frame.filter(pl.col(col.name).str.contains(r"[\x00-\x1f\x7f]"))
+        # U+FEFF too: an invisible BOM inside a field (files joined together) breaks matching
+        hit = frame.filter(pl.col(col.name).str.contains(r"[\x00-\x1f\x7f\ufeff]"))
         if hit.height:
             parts.append(
                 hit.select(

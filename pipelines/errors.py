@@ -39,6 +39,15 @@ CATALOGUE: dict[str, tuple[str, str]] = {
         "最終行の項目数が足りません（ファイルが途中で切れている可能性）",
         "見出しと同じ項目数の最終行",
     ),
+    "NOT_TEXT": (
+        "文字の CSV ファイルではありません",
+        "cp932 または UTF-8 の CSV（Excel では「CSV（コンマ区切り）」で保存）",
+    ),
+    "NOT_COMMA_SEPARATED": ("区切り文字がコンマではありません", "コンマ区切りの CSV"),
+    "HEADER_REPEATED": (
+        "見出し行がデータの途中にもあります（ファイルを連結した可能性）",
+        "先頭に1行だけの見出し行",
+    ),
     "MISSING_COLUMN": ("必須の列がありません", "契約どおりの列名（別名は設定で対応付け）"),
     "DUPLICATE_COLUMN": ("同じ列名が2回以上あります", "重複のない列名"),
     # row-level problems in F1 / F1b
@@ -108,6 +117,45 @@ CATALOGUE: dict[str, tuple[str, str]] = {
     ),
     "CONFIG_INVALID": ("設定ファイルの内容が正しくありません", "説明どおりの設定値"),
     "FILE_TOO_LARGE": ("ファイルが上限を超えています", "設定 max_input_bytes 以下"),
+    # F5 確認作業リスト returned by staff (tenken cases import, returned/ inbox folder)
+    "WORKBOOK_UNREADABLE": ("Excel ファイル（.xlsx）として読めません", "tenken が書き出した確認作業リスト"),
+    "WORKBOOK_NOT_F5": (
+        "tenken の確認作業リストではありません（シート「確認作業リスト」か検証用の隠しシートがありません）",
+        "照合または tenken cases export で書き出した確認作業リスト",
+    ),
+    "WORKBOOK_COLUMN_MISSING": (
+        "確認作業リストの列がありません",
+        "書き出したときのすべての列（列を削除しない）",
+    ),
+    "WORKBOOK_PARTITION": (
+        "確認作業リストの団体・事務が置かれたフォルダと異なります",
+        "受付フォルダ returned/ の団体・事務と同じ確認作業リスト",
+    ),
+    "CASE_ID_UNKNOWN": (
+        "案件番号が案件ストアにありません",
+        "この団体・事務の案件番号（行を追加したり案件番号を変更したりしない）",
+    ),
+    "CASE_ID_DUPLICATE": ("同じ案件番号の行が2つ以上あります", "案件ごとに1行"),
+    "CASE_READONLY_EDITED": (
+        "読み取り専用の列（照合結果）が書き換えられています",
+        "書き出したときの値（灰色の列は変更しない）",
+    ),
+    "CASE_VALUE_NOT_ALLOWED": ("一覧にない値です", "一覧から選んだ値"),
+    "CASE_DATE_FORMAT": ("日付として読み取れません", "2026/11/20 のような実在する日付"),
+    "CASE_DATE_FUTURE": ("未来の日付です", "今日以前の日付"),
+    "CASE_DATE_ORDER": ("是正日が確認日より前です", "確認日と同じか後の是正日"),
+    "CASE_REVIEWER_SAME": ("確認者が担当者と同じです", "担当者とは別の人（二人で確認する）"),
+    "CASE_BACKWARD": ("状態を前に戻すことはできません", "現在の状態か、それより先の状態"),
+    "CASE_TRANSITION": ("この状態へは移れません", "確認の流れ（説明シート）に沿った状態"),
+    "CASE_FIELD_REQUIRED": ("この状態に必要な記入がありません", "説明シートの「状態ごとに必要な記入」"),
+    "CASE_OUTCOME_CHANGED": (
+        "確定した確認結果は変更できません",
+        "記入済みの確認結果のまま（誤りなら管理者に相談）",
+    ),
+    "CASE_STALE": (
+        "書き出した後に、この案件は別の取り込みか再照合で更新されています",
+        "最新の確認作業リスト（tenken cases export で書き出し直して記入）",
+    ),
 }
 
 

@@ -18,7 +18,13 @@ from pathlib import Path
 import polars as pl
 
 from pipelines.checkdigit import my_number_valid_expr
-from pipelines.csvfile import LINE, CsvTable, control_character_problems, read_csv_table
+from pipelines.csvfile import (
+    LINE,
+    CsvTable,
+    control_character_problems,
+    read_csv_table,
+    without_repeated_headers,
+)
 from pipelines.dates import parse_dates
 from pipelines.errors import PROBLEM_SCHEMA, TenkenInputError, problems_from_frame
 from schemas.codes import ACQUISITION_ROUTES, AUTO_LINKED, RESIDENT_CLASSES, SEX_CODES, Scope
@@ -238,7 +244,8 @@ def extract(
         .select(list(PROBLEM_SCHEMA))
     )
     control = control_character_problems(frame, F1_COLUMNS)
-    all_problems = pl.concat([table.problems, row_problems, control]).cast(PROBLEM_SCHEMA)  # type: ignore[arg-type]
+    value_problems = without_repeated_headers(pl.concat([row_problems, control]), table.problems)
+    all_problems = pl.concat([table.problems, value_problems]).cast(PROBLEM_SCHEMA)  # type: ignore[arg-type]
     if all_problems.height and settings.input.on_row_error == "reject":
         raise TenkenInputError(problems_from_frame(all_problems, table.file))
 

@@ -128,8 +128,6 @@ def write_request_files(
             ]
         )
     private_dir(out_dir)
-    for stale in out_dir.glob(f"request_{agency}_{jimu}_{round_id}_*.csv"):
-        stale.unlink()
     n = requests.height
     chunks = max(1, -(-n // max_records_per_file))
     files: list[RequestFile] = []
@@ -163,6 +161,12 @@ def write_request_files(
         out_dir / "SHA256SUMS",
         "".join(f"{f.sha256}  {f.name}\n" for f in files).encode("ascii"),
     )
+    # files of an earlier run of this round that the new set does not replace go last: a crash
+    # part-way never leaves the folder empty, and SHA256SUMS tells whether the set is complete
+    current = {f.name for f in files}
+    for stale in out_dir.glob(f"request_{agency}_{jimu}_{round_id}_*.csv"):
+        if stale.name not in current:
+            stale.unlink()
     out = requests.with_columns(pl.Series("request_file", names, dtype=pl.String))
     return out, manifest
 

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import polars as pl
 
-from pipelines.csvfile import LINE, control_character_problems, read_csv_table
+from pipelines.csvfile import LINE, control_character_problems, read_csv_table, without_repeated_headers
 from pipelines.dates import parse_compact_dates
 from pipelines.errors import Problem, TenkenInputError, problems_from_frame
 from schemas.codes import ResultCode
@@ -59,6 +59,7 @@ def read_results(
     """Read and validate F3 against ``requests`` (InquiryRequests). Returns InquiryResults."""
     frames = []
     problems: list[Problem] = []
+    repeated_headers = []
     for path in paths:
         table = read_csv_table(
             path,
@@ -68,7 +69,13 @@ def read_results(
             max_bytes=settings.input.max_input_bytes,
         )
         problems += problems_from_frame(table.problems, table.file)
-        problems += problems_from_frame(control_character_problems(table.frame, F3_COLUMNS), table.file)
+        control = control_character_problems(table.frame, F3_COLUMNS)
+        problems += problems_from_frame(without_repeated_headers(control, table.problems), table.file)
+        repeated_headers.append(
+            table.problems.filter(pl.col("code") == "HEADER_REPEATED").select(
+                pl.lit(table.file).alias("file"), "line"
+            )
+        )
         frames.append(table.frame.with_columns(pl.lit(table.file).alias("result_file")))
     raw = pl.concat(frames, how="vertical")
     raw = parse_compact_dates(raw, "juki_birth_date_text", prefix="juki_birth")
@@ -127,15 +134,26 @@ def read_results(
             pl.col("juki_sex"),
         ),
     ]
-    found_rows = pl.concat(checks)
+    found_rows = pl.concat(checks).join(pl.concat(repeated_headers), on=["file", "line"], how="anti")
     problems += [
         Problem(r["code"], file=r["file"], line=r["line"], column=r["column"], detail=r["detail"])
         for r in found_rows.sort(["file", "line"]).iter_rows(named=True)
     ]
-    missing = sent.join(raw.select("inquiry_no"), on="inquiry_no", how="anti").sort("inquiry_no")
+    # a missing answer has no line of its own: name the request file it was sent in
+    sent_in = requests["request_file"] if "request_file" in requests.columns else None
+    missing = (
+        requests.select("inquiry_no", (sent_in if sent_in is not None else pl.lit(None)).alias("sent_in"))
+        .join(raw.select("inquiry_no"), on="inquiry_no", how="anti")
+        .sort("inquiry_no")
+    )
     problems += [
-        Problem("INQUIRY_NO_MISSING", column="照会番号", detail=f"照会番号 {n}")
-        for n in missing["inquiry_no"]
+        Problem(
+            "INQUIRY_NO_MISSING",
+            file=f"{f}（送った照会要求）" if f else None,
+            column="照会番号",
+            detail=f"照会番号 {n}",
+        )
+        for n, f in missing.select("inquiry_no", "sent_in").iter_rows()
     ]
     if problems:
         raise TenkenInputError(problems)

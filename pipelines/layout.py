@@ -7,16 +7,20 @@
       tenken.yaml                the agency's settings (optional)
       storage/                   Dagster's run and event storage (SQLite)
       data/                      0700 — holds 個人番号
+        cases.sqlite                             case store of 不一致確認 (default; or PostgreSQL)
         store/<asset>/<agency>/<jimu>.parquet    stage outputs between assets
         inbox/<agency>/<jimu>/<round>/           files dropped here start runs (sensor)
           extract/*.csv                          F1 (one file) and, optionally,
           atena/*.csv                            F1b
           result/*.csv                           F3, one or more files
+          returned/*.xlsx                        F5 filled in by staff (imported by a sensor)
         rounds/<agency>/<jimu>/<round>/
           request/                               F2 files, manifest.json, SHA256SUMS
           result/                                照合結果.csv (F4), 確認作業リスト.xlsx (F5)
           inquiry_numbers.parquet                宛名番号 → 照会番号 of this round (stable)
           errors/                                error reports of refused inputs
+        audit/削除記録.csv                        what the retention purge deleted (kept)
+      evidence/<agency>/<jimu>/                  Great Expectations Data Docs (no 個人番号)
 """
 
 from __future__ import annotations
@@ -59,3 +63,6 @@ class Layout:
 
     def inquiry_registry(self, agency: str, jimu: str, round_id: str) -> Path:
         return self.round_dir(agency, jimu, round_id) / "inquiry_numbers.parquet"
+
+    def evidence_dir(self, agency: str, jimu: str) -> Path:
+        return self.home / "evidence" / agency / jimu

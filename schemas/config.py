@@ -70,6 +70,40 @@ class RequestSettings(_Strict):
     max_records_per_file: int = Field(100_000, ge=1, le=10_000_000, description="F2 の1ファイルの上限件数")
 
 
+class RetentionSettings(_Strict):
+    """How long a closed round's files holding 個人番号 are kept (manual 12.: delete them as
+    soon as they are no longer needed). A round is closed when its 照合 has completed and no
+    case of it is open; see ``pipelines.retention``."""
+
+    days_after_close: int = Field(
+        90, ge=0, le=3650, description="点検回の終了（照合の完了と全案件の完了の遅い方）から削除までの日数"
+    )
+    hold: list[str] = Field(
+        default_factory=list,
+        description="削除せずに残す点検回（団体コード/事務/点検回。例 392014/kaigo_hoken/2026）",
+    )
+
+    @field_validator("hold")
+    @classmethod
+    def _round_paths(cls, v: list[str]) -> list[str]:
+        bad = [h for h in v if h.count("/") != 2]
+        if bad:
+            raise ValueError(f"団体コード/事務/点検回 の形で書いてください: {bad}")
+        return v
+
+
+class EvidenceSettings(_Strict):
+    """The Great Expectations evidence checks (監査の証跡). pandera stays the gate either way."""
+
+    enabled: bool = Field(
+        True,
+        description=(
+            "段階ごとに GX の証跡（Data Docs）を作る。false にすると証跡のチェックは"
+            "「作成していない」という警告になる（入力の検証と段階の契約チェックはそのまま）"
+        ),
+    )
+
+
 class MatchingOptions(_Strict):
     """Choices the manual leaves open; saved with every 照合 result for audit."""
 
@@ -78,8 +112,47 @@ class MatchingOptions(_Strict):
         description="キヨウコ/キョウコ のような小書き文字の違いを表記ゆれとみなす（旧半角システム対策）",
     )
     itaiji_map_file: str | None = Field(
-        None, description="MJ縮退マップ等の異体字対応表（CSV: 元の文字,縮退後の文字）。未指定は内蔵表のみ"
+        None,
+        description=(
+            "異体字対応表: CSV（元の文字,縮退後の文字）または MJ縮退マップ（MJShrinkMap.*.json）。"
+            "未指定は内蔵表のみ"
+        ),
     )
+    mj_list_file: str | None = Field(
+        None, description="MJ縮退マップを使うときの MJ文字情報一覧表（CSV または xlsx）"
+    )
+
+
+class CaseStoreSettings(_Strict):
+    """Where the cases of 不一致確認 and their audit trail are kept (one store per installation)."""
+
+    url: str | None = Field(
+        None,
+        description=(
+            "共有の案件ストア（PostgreSQL）の接続先。例 postgresql+psycopg2://tenken@dbhost/tenken"
+            "（パスワードは .pgpass か PGPASSWORD で渡し、ここには書かない）。未指定なら sqlite_file"
+        ),
+    )
+    sqlite_file: str = Field(
+        "data/cases.sqlite", description="既定の案件ストア（SQLite）。tenken home からの相対パスか絶対パス"
+    )
+    pg_schema: str | None = Field(
+        None, description="PostgreSQL で使うスキーマ（既定: 接続先の search_path のまま）"
+    )
+
+    @field_validator("url")
+    @classmethod
+    def _known_backend(cls, v: str | None) -> str | None:
+        if v is not None and not v.startswith(("postgresql", "sqlite")):
+            raise ValueError("案件ストアの url は postgresql… か sqlite… で始めてください")
+        return v
+
+    @field_validator("pg_schema")
+    @classmethod
+    def _identifier(cls, v: str | None) -> str | None:
+        if v is not None and not SLUG.match(v):
+            raise ValueError("スキーマ名は英小文字・数字・下線（先頭は英小文字）")
+        return v
 
 
 class CodeAliases(_Strict):
@@ -102,6 +175,9 @@ class TenkenSettings(_Strict):
     scope: ScopeSettings = ScopeSettings()
     request: RequestSettings = RequestSettings()
     matching: MatchingOptions = MatchingOptions()
+    retention: RetentionSettings = RetentionSettings()
+    evidence: EvidenceSettings = EvidenceSettings()
+    cases: CaseStoreSettings = CaseStoreSettings()
     agencies: dict[str, str] = Field(
         default_factory=dict, description="地方公共団体コード → 名称（広域連合など市区町村表にない団体）"
     )

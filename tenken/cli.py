@@ -12,6 +12,7 @@ from __future__ import annotations
 import os
 import shutil
 import sys
+import traceback
 from pathlib import Path
 from typing import Annotated, NoReturn
 
@@ -167,8 +168,26 @@ def ui(
     os.execvpe(args[0], args, env)
 
 
+from tenken import cases_cli  # noqa: E402 - `tenken cases …` reuses the options defined above
+
+app.add_typer(cases_cli.app, name="cases")
+
+from tenken.purge_cli import purge  # noqa: E402 - `tenken purge` reuses the options defined above
+
+app.command()(purge)
+
+
 def main() -> None:
-    app()
+    # everything tenken creates — Dagster's storage and logs included — is its owner's only
+    os.umask(0o077)
+    try:
+        app()
+    except Exception:
+        # an unexpected error may quote data (polars does): print it with 個人番号 masked
+        from pipelines.privacy import scrub
+
+        typer.echo(scrub(traceback.format_exc()), err=True)
+        raise SystemExit(1) from None
 
 
 if __name__ == "__main__":  # pragma: no cover

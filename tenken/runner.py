@@ -7,6 +7,8 @@ in the same instance that ``tenken ui`` shows (auditors see every run, whoever s
 from __future__ import annotations
 
 import logging
+import os
+import socket
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -14,6 +16,7 @@ from typing import Any
 import dagster as dg
 
 from assets.automation import PHASE1, PHASE2, phase1_run_config, phase2_run_config
+from assets.cases import CASES_IMPORT, import_run_config
 from assets.definitions import defs
 from assets.instance import open_instance
 from assets.partitions import PartitionScope, register
@@ -67,6 +70,7 @@ def _execute(
     _quiet_dagster()
     instance = home.instance()
     register(instance, scope.agency, scope.jimu)
+    close_abandoned_runs(instance)
     job = defs.resolve_job_def(job_name)
     # the step-by-step log goes to the instance (the UI); the terminal gets warnings only
     quiet = {**run_config, "loggers": {"console": {"config": {"log_level": "WARNING"}}}}
@@ -75,7 +79,7 @@ def _execute(
         instance=instance,
         partition_key=scope.key,
         raise_on_error=False,
-        tags={"tenken/source": "cli", **tags},
+        tags={"tenken/source": "cli", **_process_tags(), **tags},
     )
     if not result.success:
         raise _failure(result)
@@ -84,6 +88,49 @@ def _execute(
         mat = event.step_materialization_data.materialization
         outcome.metadata[mat.asset_key.to_user_string()] = {k: v.value for k, v in mat.metadata.items()}
     return outcome
+
+
+PID_TAG, HOST_TAG = "tenken/pid", "tenken/host"
+ABANDONED = (
+    "実行中のプロセスが途中で終了しました（強制終了・停電など）。"
+    "同じ区分をもう一度実行すると、最初から作り直して同じ結果になります"
+)
+
+
+def _process_tags() -> dict[str, str]:
+    """Which process runs this in-process run, so a later run can tell it died."""
+    return {PID_TAG: str(os.getpid()), HOST_TAG: socket.gethostname()}
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True  # someone else's process: alive
+    return True
+
+
+def close_abandoned_runs(instance: dg.DagsterInstance) -> list[str]:
+    """Mark failed the in-process runs of this machine whose process is gone.
+
+    A run whose process was killed stays "started" for ever; under ``tenken ui`` it would
+    also hold its partition's concurrency slot, so no run of that partition could start.
+    """
+    started = instance.get_runs(
+        filters=dg.RunsFilter(
+            statuses=[dg.DagsterRunStatus.STARTED, dg.DagsterRunStatus.STARTING],
+            tags={HOST_TAG: socket.gethostname()},
+        )
+    )
+    closed = []
+    for run in started:
+        pid = run.tags.get(PID_TAG, "")
+        if pid.isdigit() and int(pid) != os.getpid() and not _alive(int(pid)):
+            instance.report_run_failed(run, message=ABANDONED)
+            closed.append(run.run_id)
+    return closed
 
 
 def _failure(result: dg.ExecuteInProcessResult) -> RunFailed:
@@ -157,3 +204,13 @@ def match(
         str(result_path.resolve()), round_id, str(out_dir.resolve()) if out_dir else ""
     )
     return _execute(home, PHASE2, scope, config, {"tenken/round": round_id or "from-request"})
+
+
+def import_cases(home: Home, *, agency: str, jimu: str, workbook: Path) -> RunOutcome:
+    """Apply a returned F5 to the case store (all rows or none) and write F5 again."""
+    try:
+        scope = _scope(home, agency, jimu)
+    except TenkenInputError as e:
+        raise RunFailed(str(e), input_error=True) from None
+    config = import_run_config(str(workbook.resolve()))
+    return _execute(home, CASES_IMPORT, scope, config, {})

@@ -1,0 +1,175 @@
+"""証跡: the Great Expectations suites of ``pipelines.evidence`` as asset checks.
+
+One check named ``evidence`` per boundary stage (抽出, 住基照会要求, 照会結果, 照合). They are
+separate from the blocking pandera checks on purpose: pandera is the gate and stops the
+graph; these are the evidence an auditor reads, so they never block (a failure is an ERROR
+on the asset, with the unmet expectations and a link to the Data Docs page). The Data Docs
+of every run are kept under ``<home>/evidence/<agency>/<jimu>/`` (証跡一覧.html lists them).
+"""
+
+import warnings
+from collections.abc import Callable
+from datetime import datetime
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+import dagster as dg
+import polars as pl
+
+from assets.extract import extract
+from assets.guard import masked_errors
+from assets.inquiry_request import inquiry_request
+from assets.inquiry_result import inquiry_result
+from assets.match_result import match_result
+from assets.partitions import inspection_partitions, partition_scope
+from assets.resources import TenkenWorkspace
+from pipelines import evidence
+from pipelines.evidence import Suite
+
+EVIDENCE_CHECK = "evidence"
+JST = ZoneInfo("Asia/Tokyo")
+
+
+def _latest_metadata(context: dg.AssetCheckExecutionContext, asset: str) -> dict[str, object]:
+    """The metadata of the asset's latest materialization of this partition (file paths)."""
+    page = context.instance.fetch_materializations(
+        dg.AssetRecordsFilter(asset_key=dg.AssetKey(asset), asset_partitions=[context.partition_key]), limit=1
+    )
+    mat = page.records[0].asset_materialization if page.records else None
+    return {k: v.value for k, v in mat.metadata.items()} if mat else {}
+
+
+def _evidence(
+    context: dg.AssetCheckExecutionContext, workspace: TenkenWorkspace, build: Callable[[], Suite]
+) -> dg.AssetCheckResult:
+    settings = workspace.settings(context.instance)
+    if not settings.evidence.enabled:
+        return dg.AssetCheckResult(
+            passed=False,
+            severity=dg.AssetCheckSeverity.WARN,
+            description="証跡（Great Expectations）を作成していません（設定 evidence.enabled: false）",
+        )
+    scope = partition_scope(context)  # type: ignore[arg-type]
+    docs = workspace.layout(context.instance).evidence_dir(scope.agency, scope.jimu)
+    outcome = evidence.validate(build(), docs, context.run.run_id)
+    unmet = [{"対象": u.batch, "期待": u.meaning, "実際": u.observed} for u in outcome.unmet]
+    return dg.AssetCheckResult(
+        passed=outcome.success,
+        severity=dg.AssetCheckSeverity.ERROR,
+        description="すべての期待を満たしています"
+        if outcome.success
+        else f"満たさない期待が {len(unmet)} 件あります",
+        metadata={
+            "証跡（Data Docs）": dg.MetadataValue.path(
+                str(outcome.pages[0] if outcome.pages else outcome.index)
+            ),
+            "証跡一覧": dg.MetadataValue.url(outcome.index.as_uri()),
+            "ページ": dg.MetadataValue.json([str(p) for p in outcome.pages]),
+            "期待の数": dg.MetadataValue.int(outcome.evaluated),
+            "満たさない期待": dg.MetadataValue.json(unmet),
+            "所要時間（秒）": dg.MetadataValue.float(round(outcome.seconds, 2)),
+        },
+    )
+
+
+def _check(asset: dg.AssetsDefinition, description: str, **ins: dg.AssetIn) -> Callable:
+    def decorate(fn: Callable) -> dg.AssetChecksDefinition:
+        # a check with partitions_def is a preview API in dagster 1.13; it records the partition
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", dg.PreviewWarning)
+            return dg.asset_check(
+                asset=asset,
+                name=EVIDENCE_CHECK,
+                partitions_def=inspection_partitions,
+                additional_ins=ins or None,
+                description=description,
+            )(fn)
+
+    return decorate
+
+
+@_check(
+    extract,
+    (
+        "証跡: F1 の全行に区分があり（F1 の行数 = 対象外 + 要修正 + 点検対象）、"
+        "宛名番号が一意で、点検対象の個人番号と生年月日が正しいこと"
+    ),
+)
+@masked_errors
+def extract_evidence(
+    context: dg.AssetCheckExecutionContext, workspace: TenkenWorkspace, extract: pl.DataFrame
+) -> dg.AssetCheckResult:
+    today = datetime.now(JST).date()
+    return _evidence(context, workspace, lambda: evidence.extract_suite(extract, today))
+
+
+@_check(
+    inquiry_request,
+    (
+        "証跡: 点検対象1件につき照会要求1件（過不足なし）、照会番号が一意、"
+        "F2 ファイルがマニフェストの件数・SHA-256 と一致すること"
+    ),
+    extract=dg.AssetIn("extract"),
+)
+@masked_errors
+def inquiry_request_evidence(
+    context: dg.AssetCheckExecutionContext,
+    workspace: TenkenWorkspace,
+    inquiry_request: pl.DataFrame,
+    extract: pl.DataFrame,
+) -> dg.AssetCheckResult:
+    out_dir = Path(str(_latest_metadata(context, "inquiry_request")["出力先"]))
+    return _evidence(
+        context,
+        workspace,
+        lambda: evidence.inquiry_request_suite(inquiry_request, extract, evidence.request_files(out_dir)),
+    )
+
+
+@_check(
+    inquiry_result,
+    (
+        "証跡: 照会要求1件につき結果1件（送っていない・返っていない照会番号なし）、"
+        "個人番号が送ったものと同じ、処理結果が正しいこと"
+    ),
+    inquiry_request=dg.AssetIn("inquiry_request"),
+)
+@masked_errors
+def inquiry_result_evidence(
+    context: dg.AssetCheckExecutionContext,
+    workspace: TenkenWorkspace,
+    inquiry_result: pl.DataFrame,
+    inquiry_request: pl.DataFrame,
+) -> dg.AssetCheckResult:
+    return _evidence(
+        context, workspace, lambda: evidence.inquiry_result_suite(inquiry_result, inquiry_request)
+    )
+
+
+@_check(
+    match_result,
+    (
+        "証跡: 点検対象1件につき照合結果1件（A + B + C = 点検対象）、判定が正しく、"
+        "孤立した照会番号がなく、照合結果.csv に全件があること"
+    ),
+    extract=dg.AssetIn("extract"),
+    inquiry_request=dg.AssetIn("inquiry_request"),
+)
+@masked_errors
+def match_result_evidence(
+    context: dg.AssetCheckExecutionContext,
+    workspace: TenkenWorkspace,
+    match_result: pl.DataFrame,
+    extract: pl.DataFrame,
+    inquiry_request: pl.DataFrame,
+) -> dg.AssetCheckResult:
+    f4 = _latest_metadata(context, "match_result").get("照合結果.csv")
+    f4_rows = evidence.csv_rows(Path(str(f4))) if f4 else None
+    return _evidence(
+        context,
+        workspace,
+        lambda: evidence.match_result_suite(match_result, extract, inquiry_request, f4_rows),
+    )
+
+
+EVIDENCE_CHECKS = (extract_evidence, inquiry_request_evidence, inquiry_result_evidence, match_result_evidence)

@@ -1,0 +1,148 @@
+"""保存期間 in Dagster: when each round's phase 2 completed, and the purge as a job.
+
+When a round's 照合 completed is read from the instance itself: the latest ``match_result``
+materialization of the partition whose ``点検回`` metadata names the round. Where its F2, F4
+and F5 went (``--out``) is read from the same records. The purge job
+runs the same plan as ``tenken purge``; its schedule is off by default (turn it on in the
+UI, or run ``tenken purge`` from the OS scheduler) so nothing is deleted before the IT
+division has chosen ``retention.days_after_close``.
+"""
+
+from collections.abc import Iterator
+from datetime import datetime
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+import dagster as dg
+from pydantic import Field
+
+from assets.partitions import AGENCY, JIMU, inspection_partitions
+from assets.resources import TenkenWorkspace
+from pipelines import retention
+from pipelines.cases.store import CaseStore, store_url
+from pipelines.layout import Layout
+from pipelines.retention import CaseActivity, RoundKey, RoundPlan, WrittenFile
+from schemas.config import TenkenSettings
+
+JST = ZoneInfo("Asia/Tokyo")
+#: the materialization that marks phase 2 of a round as completed, and its round metadata
+PHASE2_ASSET = "match_result"
+ROUND_METADATA = "点検回"
+
+
+def _materializations(instance: dg.DagsterInstance, asset: str) -> Iterator[tuple[RoundKey, float, dict]]:
+    """Every materialization of ``asset`` that names its round: (round, when, metadata)."""
+    cursor = None
+    while True:
+        page = instance.fetch_materializations(
+            dg.AssetRecordsFilter(asset_key=dg.AssetKey(asset)), limit=1000, cursor=cursor
+        )
+        for record in page.records:
+            mat = record.asset_materialization
+            if mat is None or mat.partition is None or ROUND_METADATA not in mat.metadata:
+                continue
+            dims = inspection_partitions.get_partition_key_from_str(mat.partition).keys_by_dimension
+            key = RoundKey(dims[AGENCY], dims[JIMU], str(mat.metadata[ROUND_METADATA].value))
+            yield key, record.timestamp, {k: v.value for k, v in mat.metadata.items()}
+        if not page.has_more:
+            return
+        cursor = page.cursor
+
+
+def phase2_completions(instance: dg.DagsterInstance) -> dict[RoundKey, datetime]:
+    """Per round, when its 照合 last completed (from the instance's event log)."""
+    completed: dict[RoundKey, datetime] = {}
+    for key, timestamp, _ in _materializations(instance, PHASE2_ASSET):
+        at = datetime.fromtimestamp(timestamp, JST)
+        completed[key] = max(at, completed.get(key, at))
+    return completed
+
+
+#: where the stages record the files they wrote for people: (asset, metadata key, what it is)
+WRITTEN = (
+    ("match_result", "照合結果.csv", "照合結果（F4）"),
+    ("mismatch_review", "確認作業リスト", "確認作業リスト（F5）"),
+)
+
+
+def written_files(instance: dg.DagsterInstance) -> dict[RoundKey, list[WrittenFile]]:
+    """Per round, the F2/F4/F5 files it wrote, wherever they went; a path a later round
+    wrote again belongs to that later round (the file there is no longer this round's)."""
+    latest: dict[Path, tuple[float, RoundKey, WrittenFile]] = {}
+
+    def saw(key: RoundKey, timestamp: float, file: WrittenFile) -> None:
+        if file.path not in latest or latest[file.path][0] < timestamp:
+            latest[file.path] = (timestamp, key, file)
+
+    for key, timestamp, meta in _materializations(instance, "inquiry_request"):
+        folder, manifest = meta.get("出力先"), meta.get("マニフェスト")
+        if isinstance(manifest, dict) and folder:
+            for f in manifest.get("ファイル", []):
+                saw(
+                    key,
+                    timestamp,
+                    WrittenFile(Path(str(folder)) / f["ファイル名"], "照会要求（F2）", f["SHA-256"]),
+                )
+    for asset, meta_key, kind in WRITTEN:
+        for key, timestamp, meta in _materializations(instance, asset):
+            if meta.get(meta_key):
+                saw(key, timestamp, WrittenFile(Path(str(meta[meta_key])), kind))
+    by_round: dict[RoundKey, list[WrittenFile]] = {}
+    for _, key, file in latest.values():
+        by_round.setdefault(key, []).append(file)
+    return by_round
+
+
+def case_activity(settings: TenkenSettings, home: Path) -> dict[RoundKey, CaseActivity]:
+    """What the case store says about open cases; nothing when no store was ever created."""
+    url = store_url(settings.cases, home)
+    if url.startswith("sqlite:///") and not Path(url.removeprefix("sqlite:///")).exists():
+        return {}
+    with CaseStore.for_settings(settings.cases, home) as store:
+        return retention.case_activity(store)
+
+
+def purge_plan(
+    instance: dg.DagsterInstance, layout: Layout, settings: TenkenSettings, today: datetime
+) -> list[RoundPlan]:
+    """The retention plan of every round, from the instance, the case store and the disk."""
+    statuses = retention.statuses(phase2_completions(instance), case_activity(settings, layout.home))
+    return retention.plan(layout, statuses, settings.retention, today.date(), written_files(instance))
+
+
+class PurgeConfig(dg.Config):
+    dry_run: bool = Field(default=False, description="削除せず、削除する予定のものだけを記録する")
+
+
+@dg.op(description="保存期間が終わった点検回の、個人番号を含むファイルを削除し、削除記録を残す")
+def purge_closed_rounds(
+    context: dg.OpExecutionContext, config: PurgeConfig, workspace: TenkenWorkspace
+) -> None:
+    layout = workspace.layout(context.instance)
+    settings = workspace.settings(context.instance)
+    now = datetime.now(JST)
+    plans = purge_plan(context.instance, layout, settings, now)
+    counts = retention.summary(plans)
+    planned = "（予定）" if config.dry_run else ""
+    for p in plans:
+        if p.purge and p.to_delete:
+            context.log.info(f"{p.status.key}: {len(p.to_delete)} ファイルを削除{planned}")
+    context.log.info(", ".join(f"{k} {v}" for k, v in counts.items()))
+    if not config.dry_run:
+        outcome = retention.purge(layout, plans, settings.retention, now=now, method="Dagster retention_job")
+        context.log.info(f"削除記録: {outcome.record}")
+
+
+@dg.job(description="保存期間: 終了した点検回のファイル削除（tenken purge と同じ）")
+def retention_job() -> None:
+    purge_closed_rounds()
+
+
+retention_schedule = dg.ScheduleDefinition(
+    name="retention_schedule",
+    job=retention_job,
+    cron_schedule="30 3 * * *",
+    execution_timezone="Asia/Tokyo",
+    default_status=dg.DefaultScheduleStatus.STOPPED,
+    description="毎日 3:30 に保存期間の終わった点検回を削除する（既定は停止。IT 部門が有効にする）",
+)

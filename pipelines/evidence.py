@@ -1,0 +1,553 @@
+"""証跡 (evidence for auditors): Great Expectations suites over the boundary files and 照合.
+
+pandera is the gate: each stage's contract runs as a blocking check inside its asset and
+stops the graph. This module is the evidence: after a stage, a separate check states again,
+across stages, what an auditor asks — every record was checked and nothing was lost — as
+Great Expectations suites, and writes the HTML Data Docs the auditor opens from the check.
+
+* 抽出 (F1): every row has exactly one 区分, so rows = 対象外 + 要修正 + 点検対象; 宛名番号 are
+  unique; every 点検対象 has a valid check digit and a possible birth date.
+* 住基照会要求 (F2): one request per 点検対象 and no other; 照会番号 unique, 10 digits; the files
+  on disk hold what the manifest says (rows, SHA-256).
+* 照会結果 (F3): one answer per request, same 個人番号, valid 処理結果; no orphan 照会番号.
+* 照合 (F4): one judgement per 点検対象; 判定 and per-field judgements valid; 処理結果 other
+  than 00 is always C; no orphan 照会番号; 照合結果.csv holds every row.
+
+Cost is proportionate: polars reduces each stage to what the expectations are about — rows
+per code and per combination of codes, a row of counted facts (rows, distinct 照会番号,
+valid check digits, the range of birth dates), rows per outcome of each cross-stage join,
+one row per file — and GX validates those small frames. The expectations are the real ones
+(every code in its set, counts that add up to every row, nothing orphaned), but GX never
+converts millions of rows to pandas: the four suites of a partition take about 2 s at 100k
+rows and 5 s at 1M rows (``benchmarks/evidence.py``), plus the import of Great Expectations
+(≈5 s, once per process, only when a suite runs). No frame holds 個人番号, names or
+addresses, so the Data Docs hold no personal data.
+
+The Data Docs link bootstrap, jQuery and fonts from CDNs; tenken removes those links after
+each build so that opening a page on an isolated terminal never reaches for the network.
+The pages are rendered on the server side and stay readable, unstyled.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import re
+import time
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import date
+from html import escape
+from pathlib import Path
+from typing import Any
+
+import polars as pl
+
+from pipelines.checkdigit import my_number_valid_expr
+from schemas.codes import Grade, Judgement, ResultCode, Scope
+
+OLDEST_BIRTH = 18680125  # 明治元年1月1日 (JIS X 0301)
+COUNT = "件数"
+INDEX_FILE = "証跡一覧.html"
+
+
+@dataclass(frozen=True)
+class Expect:
+    """One expectation as data: the GX class, its arguments, and what it means (Japanese)."""
+
+    kind: str
+    meaning: str
+    args: Mapping[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class Batch:
+    """A frame GX validates, and what must hold for it. ``name`` says what one row is."""
+
+    name: str
+    frame: pl.DataFrame
+    expectations: tuple[Expect, ...]
+
+
+@dataclass(frozen=True)
+class Suite:
+    name: str  # the stage, as staff call it
+    batches: tuple[Batch, ...]
+
+
+@dataclass(frozen=True)
+class Unmet:
+    batch: str
+    meaning: str
+    observed: str
+
+
+@dataclass(frozen=True)
+class EvidenceOutcome:
+    success: bool
+    evaluated: int
+    unmet: tuple[Unmet, ...]
+    pages: tuple[Path, ...]  # one Data Docs page per batch
+    index: Path
+    seconds: float
+
+
+def _in_set(column: str, values: Sequence[object], meaning: str) -> Expect:
+    return Expect("ExpectColumnValuesToBeInSet", meaning, {"column": column, "value_set": list(values)})
+
+
+def _not_null(column: str, meaning: str) -> Expect:
+    return Expect("ExpectColumnValuesToNotBeNull", meaning, {"column": column})
+
+
+def _equal(a: str, b: str, meaning: str) -> Expect:
+    return Expect("ExpectColumnPairValuesToBeEqual", meaning, {"column_A": a, "column_B": b})
+
+
+def _between(column: str, low: int | None, high: int | None, meaning: str) -> Expect:
+    return Expect(
+        "ExpectColumnValuesToBeBetween", meaning, {"column": column, "min_value": low, "max_value": high}
+    )
+
+
+def _covers(total: int, meaning: str) -> Expect:
+    """The counts of a grouped batch add up to every row: no row was left out of it."""
+    return Expect(
+        "ExpectColumnSumToBeBetween", meaning, {"column": COUNT, "min_value": total, "max_value": total}
+    )
+
+
+def _counts(frame: pl.DataFrame, **columns: pl.Expr) -> pl.DataFrame:
+    """Rows grouped by the given values, with how many rows have each combination."""
+    keys = [expr.alias(name) for name, expr in columns.items()]
+    return frame.group_by(keys).agg(pl.len().cast(pl.Int64).alias(COUNT)).sort(list(columns), nulls_last=True)
+
+
+def _join_flags(left: pl.DataFrame, right: pl.DataFrame, on: str, names: tuple[str, str]) -> pl.DataFrame:
+    """One row per key of either side, with a flag per side: the orphans are the false ones."""
+    return (
+        left.select(on)
+        .with_columns(pl.lit(True).alias(names[0]))
+        .join(right.select(on).with_columns(pl.lit(True).alias(names[1])), on=on, how="full", coalesce=True)
+        .with_columns(pl.col(names[0]).fill_null(False), pl.col(names[1]).fill_null(False))
+    )
+
+
+def _orphans(joined: pl.DataFrame, names: tuple[str, str], meanings: tuple[str, str]) -> Batch:
+    flags = _counts(joined, **{n: pl.col(n) for n in names})
+    return Batch(
+        f"{names[0].removesuffix('にある')}と{names[1].removesuffix('にある')}の突合",
+        flags,
+        (
+            _in_set(names[0], [True], meanings[0]),
+            _in_set(names[1], [True], meanings[1]),
+            _covers(joined.height, "突合した照会番号（または宛名番号）をすべて数えている"),
+        ),
+    )
+
+
+def _in_scope(extract: pl.DataFrame) -> pl.DataFrame:
+    return extract.filter(pl.col("scope") == Scope.IN_SCOPE.value)
+
+
+def _one_row(**values: int | None) -> pl.DataFrame:
+    return pl.DataFrame({k: [v] for k, v in values.items()}, schema=dict.fromkeys(values, pl.Int64))
+
+
+def extract_suite(extract: pl.DataFrame, today: date) -> Suite:
+    """抽出 (F1): one row per F1 data row."""
+    in_scope = _in_scope(extract)
+    checked = extract.filter(pl.col("scope") != Scope.NEEDS_FIX.value)
+    births = in_scope.select(pl.col("birth_date").dt.strftime("%Y%m%d").cast(pl.Int64))
+    facts = _one_row(
+        点検対象件数=in_scope.height,
+        検査数字が正しい件数=int(
+            in_scope.select(my_number_valid_expr(pl.col("my_number")).sum()).item() or 0
+        ),
+        生年月日の最小=births.to_series().min(),  # type: ignore[arg-type]
+        生年月日の最大=births.to_series().max(),  # type: ignore[arg-type]
+        生年月日が空欄の件数=births.to_series().null_count(),
+        宛名番号のある件数=checked.height,
+        宛名番号の種類数=checked["atena_no"].n_unique(),
+    )
+    return Suite(
+        "抽出",
+        (
+            Batch(
+                "区分ごとの件数",
+                _counts(extract, 区分=pl.col("scope")),
+                (
+                    _not_null("区分", "すべての行に区分がある"),
+                    _in_set("区分", [s.value for s in Scope], "区分は 点検対象・対象外・要修正 のいずれか"),
+                    _covers(extract.height, "F1 の行数 = 対象外 + 要修正 + 点検対象"),
+                ),
+            ),
+            Batch(
+                "点検対象の個人番号・生年月日と宛名番号",
+                facts,
+                (
+                    _equal(
+                        "点検対象件数", "検査数字が正しい件数", "点検対象の個人番号はすべて検査数字が正しい"
+                    ),
+                    _between("生年月日が空欄の件数", 0, 0, "点検対象の生年月日はすべて読み取れている"),
+                    _between("生年月日の最小", OLDEST_BIRTH, None, "生年月日は明治元年以降"),
+                    _between("生年月日の最大", None, int(today.strftime("%Y%m%d")), "生年月日は今日以前"),
+                    _equal(
+                        "宛名番号のある件数",
+                        "宛名番号の種類数",
+                        "宛名番号が重複していない（点検対象・対象外）",
+                    ),
+                ),
+            ),
+            Batch(
+                "点検対象の性別ごとの件数",
+                _counts(in_scope, 性別=pl.col("sex")),
+                (
+                    _in_set("性別", ["1", "2"], "性別は 1 か 2（持たない事務は空欄）"),
+                    _covers(in_scope.height, "点検対象をすべて数えている"),
+                ),
+            ),
+        ),
+    )
+
+
+@dataclass(frozen=True)
+class FileFacts:
+    """One F2 file: what the manifest says, and what is on disk."""
+
+    name: str
+    manifest_rows: int
+    manifest_sha256: str
+    path: Path
+
+    def observed(self) -> dict[str, Any]:
+        data = self.path.read_bytes() if self.path.is_file() else b""
+        return {
+            "ファイル名": self.name,
+            "マニフェストの件数": self.manifest_rows,
+            "ファイルの行数": data.count(b"\r\n"),
+            "マニフェストのSHA-256": self.manifest_sha256,
+            "ファイルのSHA-256": hashlib.sha256(data).hexdigest() if data else "",
+        }
+
+
+def request_files(out_dir: Path) -> list[FileFacts]:
+    """The F2 files a manifest lists, beside it."""
+    manifest = json.loads((out_dir / "manifest.json").read_text(encoding="utf-8"))
+    return [
+        FileFacts(f["ファイル名"], int(f["件数"]), f["SHA-256"], out_dir / f["ファイル名"])
+        for f in manifest["ファイル"]
+    ]
+
+
+def inquiry_request_suite(requests: pl.DataFrame, extract: pl.DataFrame, files: Sequence[FileFacts]) -> Suite:
+    """住基照会要求 (F2): one request per 点検対象."""
+    in_scope = _in_scope(extract)
+    ino = requests["inquiry_no"]
+    facts = _one_row(
+        点検対象件数=in_scope.height,
+        照会要求件数=requests.height,
+        照会番号の種類数=ino.n_unique(),
+        半角数字10桁でない照会番号=int((~ino.str.contains(r"^\d{10}$")).fill_null(True).sum()),
+        検査数字が正しい件数=int(
+            requests.select(my_number_valid_expr(pl.col("my_number")).sum()).item() or 0
+        ),
+    )
+    on_disk = pl.DataFrame(
+        [f.observed() for f in files],
+        schema={
+            "ファイル名": pl.String,
+            "マニフェストの件数": pl.Int64,
+            "ファイルの行数": pl.Int64,
+            "マニフェストのSHA-256": pl.String,
+            "ファイルのSHA-256": pl.String,
+        },
+    )
+    names = ("点検対象にある", "照会要求にある")
+    return Suite(
+        "住基照会要求",
+        (
+            Batch(
+                "件数と照会番号",
+                facts,
+                (
+                    _equal("点検対象件数", "照会要求件数", "照会要求の件数 = 抽出の点検対象件数"),
+                    _equal("照会要求件数", "照会番号の種類数", "照会番号が重複していない"),
+                    _between("半角数字10桁でない照会番号", 0, 0, "照会番号はすべて半角数字10桁"),
+                    _equal("照会要求件数", "検査数字が正しい件数", "送る個人番号はすべて検査数字が正しい"),
+                ),
+            ),
+            _orphans(
+                _join_flags(in_scope, requests, "atena_no", names),
+                names,
+                ("点検対象でない照会要求がない", "照会要求のない点検対象がない"),
+            ),
+            Batch(
+                "照会要求ファイル（F2）",
+                on_disk,
+                (
+                    _equal(
+                        "マニフェストの件数", "ファイルの行数", "各ファイルの行数がマニフェストの件数と同じ"
+                    ),
+                    _equal(
+                        "マニフェストのSHA-256",
+                        "ファイルのSHA-256",
+                        "各ファイルの SHA-256 がマニフェストと同じ（書き換えられていない）",
+                    ),
+                    Expect(
+                        "ExpectColumnSumToBeBetween",
+                        "ファイルの行数の合計 = 照会要求の件数",
+                        {
+                            "column": "ファイルの行数",
+                            "min_value": requests.height,
+                            "max_value": requests.height,
+                        },
+                    ),
+                ),
+            ),
+        ),
+    )
+
+
+def inquiry_result_suite(results: pl.DataFrame, requests: pl.DataFrame) -> Suite:
+    """照会結果 (F3): one answer per request."""
+    names = ("照会要求にある", "照会結果にある")
+    joined = (
+        _join_flags(requests, results, "inquiry_no", names)
+        .join(requests.select("inquiry_no", pl.col("my_number").alias("_sent")), on="inquiry_no", how="left")
+        .join(results.select("inquiry_no", "my_number"), on="inquiry_no", how="left")
+    )
+    same_number = _counts(joined, 個人番号が送ったものと同じ=pl.col("my_number") == pl.col("_sent"))
+    facts = _one_row(
+        照会要求件数=requests.height,
+        照会結果件数=results.height,
+        照会番号の種類数=results["inquiry_no"].n_unique(),
+    )
+    return Suite(
+        "照会結果",
+        (
+            Batch(
+                "件数と照会番号",
+                facts,
+                (
+                    _equal("照会要求件数", "照会結果件数", "照会結果の件数 = 照会要求の件数"),
+                    _equal("照会結果件数", "照会番号の種類数", "照会番号ごとに結果は1件"),
+                ),
+            ),
+            Batch(
+                "処理結果ごとの件数",
+                _counts(results, 処理結果=pl.col("result_code")),
+                (
+                    _not_null("処理結果", "すべての結果に処理結果がある"),
+                    _in_set(
+                        "処理結果", [c.value for c in ResultCode], "処理結果は 00・10・20・90 のいずれか"
+                    ),
+                    _covers(results.height, "照会結果をすべて数えている"),
+                ),
+            ),
+            _orphans(
+                joined, names, ("送っていない照会番号の結果がない", "送った照会番号の結果がすべて返っている")
+            ),
+            Batch(
+                "返ってきた個人番号",
+                same_number,
+                (_in_set("個人番号が送ったものと同じ", [True], "返ってきた個人番号は送ったものと同じ"),),
+            ),
+        ),
+    )
+
+
+def match_result_suite(
+    matches: pl.DataFrame, extract: pl.DataFrame, requests: pl.DataFrame, f4_rows: int | None
+) -> Suite:
+    """照合 (F4): one judgement per 点検対象."""
+    judgements = [c for c in matches.columns if c.startswith("judgement_")]
+    per_field = (
+        matches.select(judgements)
+        .unpivot(variable_name="項目", value_name="判定結果")
+        .with_columns(pl.col("項目").str.strip_prefix("judgement_"))
+    )
+    facts = _one_row(
+        点検対象件数=_in_scope(extract).height,
+        照合件数=matches.height,
+        照会番号の種類数=matches["inquiry_no"].n_unique(),
+        照合結果ファイルの行数=f4_rows,
+    )
+    allowed_pairs = [[ResultCode.FOUND.value, g.value] for g in Grade] + [
+        [c.value, Grade.C.value] for c in ResultCode if c is not ResultCode.FOUND
+    ]
+    names = ("照会要求にある", "照合結果にある")
+    return Suite(
+        "照合",
+        (
+            Batch(
+                "件数と照会番号",
+                facts,
+                (
+                    _equal(
+                        "点検対象件数",
+                        "照合件数",
+                        "照合結果の件数 = 抽出の点検対象件数（A + B + C = 点検対象）",
+                    ),
+                    _equal("照合件数", "照会番号の種類数", "照会番号ごとに照合結果は1件"),
+                    _not_null("照合結果ファイルの行数", "照合結果.csv（F4）が書かれている"),
+                    _equal("照合件数", "照合結果ファイルの行数", "照合結果.csv の行数 = 照合結果の件数"),
+                ),
+            ),
+            Batch(
+                "処理結果と判定の組み合わせごとの件数",
+                _counts(matches, 処理結果=pl.col("result_code"), 判定=pl.col("grade")),
+                (
+                    _not_null("判定", "すべての行に判定がある"),
+                    _in_set("判定", [g.value for g in Grade], "判定は A・B・C のいずれか"),
+                    Expect(
+                        "ExpectColumnPairValuesToBeInSet",
+                        "処理結果が 00 でなければ判定は C（マニュアル7.(6) 規則1）",
+                        {"column_A": "処理結果", "column_B": "判定", "value_pairs_set": allowed_pairs},
+                    ),
+                    _covers(matches.height, "照合結果をすべて数えている"),
+                ),
+            ),
+            Batch(
+                "項目ごとの判定の件数",
+                _counts(per_field, 項目=pl.col("項目"), 判定結果=pl.col("判定結果")),
+                (
+                    _not_null("判定結果", "すべての項目に判定がある"),
+                    _in_set(
+                        "判定結果",
+                        [j.value for j in Judgement],
+                        "項目の判定は 一致・表記ゆれ一致・不一致・比較不能 のいずれか",
+                    ),
+                    _covers(matches.height * len(judgements), "全行の全項目を数えている"),
+                ),
+            ),
+            _orphans(
+                _join_flags(requests, matches, "inquiry_no", names),
+                names,
+                ("照会要求にない照会番号の照合結果がない", "すべての照会要求に照合結果がある"),
+            ),
+        ),
+    )
+
+
+def csv_rows(path: Path) -> int | None:
+    """Data rows of a CSV with a header tenken wrote (no embedded newlines), None if absent."""
+    if not path.is_file():
+        return None
+    return max(path.read_bytes().count(b"\n") - 1, 0)
+
+
+#: what a browser would fetch by itself: stylesheets, scripts, images, CSS backgrounds
+_REMOTE = re.compile(
+    r"""<link[^>]*href=["']https?://[^>]*>"""
+    r"""|<script[^>]*src=["']https?://[^>]*>\s*</script>"""
+    r"""|<img[^>]*src=["']https?://[^>]*>""",
+    re.IGNORECASE,
+)
+_REMOTE_CSS = re.compile(r"""url\(\s*['"]?https?://[^)]*\)""", re.IGNORECASE)
+
+
+def make_offline(page: Path) -> None:
+    """Remove what GX pages fetch from CDNs by themselves, so opening one never reaches out."""
+    html = page.read_text(encoding="utf-8")
+    page.write_text(_REMOTE_CSS.sub("none", _REMOTE.sub("", html)), encoding="utf-8")
+
+
+def validate(suite: Suite, docs_dir: Path, run_name: str) -> EvidenceOutcome:
+    """Run ``suite`` with Great Expectations and write its Data Docs under ``docs_dir``."""
+    started = time.perf_counter()
+    # GX 1.24 has no analytics left; this is the documented switch for releases that had it
+    os.environ.setdefault("GX_ANALYTICS_ENABLED", "false")
+    import great_expectations as gx
+    from great_expectations.core.run_identifier import RunIdentifier
+    from great_expectations.data_context.types.base import DataContextConfig, InMemoryStoreBackendDefaults
+    from great_expectations.data_context.types.resource_identifiers import ValidationResultIdentifier
+
+    # in memory, with one docs site: ours (the default one would be a new temporary folder)
+    site = {
+        "class_name": "SiteBuilder",
+        "site_index_builder": {"class_name": "DefaultSiteIndexBuilder"},
+        "store_backend": {"class_name": "TupleFilesystemStoreBackend", "base_directory": str(docs_dir)},
+    }
+    config = DataContextConfig(
+        store_backend_defaults=InMemoryStoreBackendDefaults(init_temp_docs_sites=False),
+        data_docs_sites={"tenken": site},
+        analytics_enabled=False,
+    )
+    context = gx.get_context(mode="ephemeral", project_config=config)
+    context.variables.progress_bars = {"globally": False, "metric_calculations": False}  # type: ignore[assignment]
+    source = context.data_sources.add_pandas("tenken")
+    run_id = RunIdentifier(run_name=run_name)
+    evaluated = 0
+    unmet: list[Unmet] = []
+    suite_names = []
+    for batch in suite.batches:
+        name = f"{suite.name}・{batch.name}"
+        suite_names.append(name)
+        definition = source.add_dataframe_asset(batch.name).add_batch_definition_whole_dataframe("全体")
+        expectations = [
+            getattr(gx.expectations, e.kind)(**e.args, description=e.meaning) for e in batch.expectations
+        ]
+        gx_suite = context.suites.add(gx.ExpectationSuite(name=name, expectations=expectations))
+        validation = context.validation_definitions.add(
+            gx.ValidationDefinition(name=name, data=definition, suite=gx_suite)
+        )
+        result = validation.run(
+            batch_parameters={"dataframe": batch.frame.to_pandas()}, run_id=run_id, result_format="SUMMARY"
+        )
+        # GX reports results in its own order; each carries the meaning it was given
+        evaluated += len(result.results)
+        unmet += [
+            Unmet(
+                batch.name,
+                str(r.expectation_config.description if r.expectation_config else ""),
+                _observed(r.result),
+            )
+            for r in result.results
+            if not r.success
+        ]
+    # only this run's pages, and not GX's index: its build deletes every page of the site
+    # that this (ephemeral) context did not produce, i.e. the evidence of all earlier runs
+    results = context.validation_results_store.list_keys()
+    this_run = [k for k in results if isinstance(k, ValidationResultIdentifier)]
+    context.build_data_docs(resource_identifiers=this_run, build_index=False)
+    pages = tuple(
+        sorted(p for n in suite_names for p in (docs_dir / "validations" / n / run_name).glob("*/*.html"))
+    )
+    for page in (*pages, *(docs_dir / "expectations").glob("*.html")):
+        make_offline(page)
+    return EvidenceOutcome(
+        success=not unmet,
+        evaluated=evaluated,
+        unmet=tuple(unmet),
+        pages=pages,
+        index=write_index(docs_dir),
+        seconds=time.perf_counter() - started,
+    )
+
+
+def write_index(docs_dir: Path) -> Path:
+    """証跡一覧.html: every validation page of the site, newest first (readable offline)."""
+    pages = sorted((docs_dir / "validations").glob("*/*/*/*.html"), key=lambda p: p.parent.name, reverse=True)
+    items = "\n".join(
+        f'<li><a href="{escape(p.relative_to(docs_dir).as_posix())}">{escape(p.parts[-4])}</a>'
+        f" — 実行 {escape(p.parts[-3])}（{escape(p.parent.name)}）</li>"
+        for p in pages
+    )
+    index = docs_dir / INDEX_FILE
+    index.write_text(
+        '<!doctype html><html lang="ja"><meta charset="utf-8"><title>証跡一覧</title>'
+        f"<h1>証跡一覧（Great Expectations Data Docs）</h1>\n<ul>\n{items}\n</ul></html>\n",
+        encoding="utf-8",
+    )
+    return index
+
+
+def _observed(result: Mapping[str, Any]) -> str:
+    if "observed_value" in result:
+        return str(result["observed_value"])
+    if "unexpected_count" in result:
+        examples = ", ".join(str(v) for v in result.get("partial_unexpected_list", [])[:5])
+        return f"該当しない行 {result['unexpected_count']} 件（例: {examples}）"
+    return json.dumps(result, ensure_ascii=False, default=str)[:200]
