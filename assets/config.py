@@ -27,3 +27,10 @@ class InquiryResultConfig(dg.Config):
 
     result_path: str = Field(description="F3 結果CSV のパス、または F3 が入ったフォルダ")
     round_id: str = Field(default="", description="点検回（既定: 照会要求を作ったときの点検回）")
+
+
+class MonthlyReportConfig(dg.Config):
+    """Where the report files go, and optionally one prefecture's roll-up only."""
+
+    out_dir: str = Field(default="", description="出力先フォルダ（既定: <home>/reports/<YYYY-MM>/）")
+    prefecture: str = Field(default="", description="都道府県コード（例 390003 または 39）。既定: 全団体")

@@ -14,7 +14,9 @@ from assets.config import OutputDirConfig
 from assets.guard import masked_errors
 from assets.partitions import inspection_partitions, partition_scope
 from assets.resources import TenkenWorkspace
+from assets.rounds import record_phase
 from pipelines import agencies
+from pipelines.cases.rounds import PHASE_REQUESTED
 from pipelines.errors import TenkenInputError
 from pipelines.inquiry_request import (
     assign_inquiry_numbers,
@@ -23,6 +25,7 @@ from pipelines.inquiry_request import (
     save_registry,
     write_request_files,
 )
+from pipelines.periodic_report import partition_figures
 from schemas.codes import Scope
 from schemas.inquiry_request import InquiryRequests
 
@@ -74,6 +77,10 @@ def inquiry_request(
         raise input_failure(e, layout, scope, round_id, "照会要求") from None
     # the registry is saved only once the files exist, so numbers are never half-assigned
     save_registry(registry_path, registry)
+    figures = partition_figures(
+        extract, None, agency=scope.agency, agency_name=agency.name, jimu=scope.jimu, jimu_name=spec.name
+    )
+    record_phase(context, workspace, figures.row(0, named=True), phase=PHASE_REQUESTED)
     context.log.info(
         f"照会要求 {manifest.total_records} 件を {len(manifest.files)} ファイルに書きました: {out_dir}"
     )

@@ -10,7 +10,9 @@ from assets.checks import table_markdown
 from assets.guard import masked_errors
 from assets.partitions import inspection_partitions, partition_scope
 from assets.resources import TenkenWorkspace
+from assets.rounds import record_phase
 from pipelines import agencies
+from pipelines.cases.rounds import PHASE_MATCHED
 from pipelines.periodic_report import FIGURE_LABELS, partition_figures
 
 
@@ -20,7 +22,8 @@ from pipelines.periodic_report import FIGURE_LABELS, partition_figures
     kinds={"polars"},
     description=(
         "定期報告（区分ごと）: この団体×事務の点検回の件数。抽出件数＝対象外＋要修正＋点検対象、"
-        "点検対象＝A＋B＋C＋未照会 が必ず成り立つ（成り立たなければ失敗する）。粒度: 団体×事務×点検回で1行。"
+        "点検対象＝A＋B＋C＋未照会 が必ず成り立つ（成り立たなければ失敗する）。"
+        "件数は案件ストアの点検回の履歴にも記録され、月次の定期報告が読む。粒度: 団体×事務×点検回で1行。"
     ),
 )
 @masked_errors
@@ -45,6 +48,8 @@ def periodic_report(
         jimu_name=spec.name,
     )
     row = figures.row(0, named=True)
+    if same_round:
+        record_phase(context, workspace, row, phase=PHASE_MATCHED)
     labelled = figures.rename(FIGURE_LABELS)
     yield dg.Output(
         figures,

@@ -68,3 +68,14 @@ def check_round(round_id: str) -> str:
     if not ROUND.match(round_id):
         raise TenkenInputError([Problem("ROUND_ID", column="点検回", detail=round_id)])
     return round_id
+
+
+def reporting_bodies(prefecture: str) -> list[str]:
+    """The prefecture itself and its municipalities that report on their own: the 政令市 and
+    not its 区 (行政区 are not 地方公共団体), Tokyo's 特別区 (they are)."""
+    prefix = prefecture[:2]
+
+    def is_ward(code: str) -> bool:
+        return prefix != "13" and code[2] == "1" and code[3:5] != "00"
+
+    return sorted(c for c in _names() if c.startswith(prefix) and not is_ward(c))

@@ -30,7 +30,9 @@ def font_path() -> Path:
 
 
 def write_xlsx(levels: Mapping[str, pl.DataFrame], path: Path, *, month: str, title: str) -> Path:
-    """One sheet per level, Japanese headers, number formats, frozen header, a 合計 row."""
+    """One sheet per level, Japanese headers, number formats, frozen header, a 合計 row.
+
+    ``month`` is how the period reads in the title (「2026-10 末時点」)."""
     buffer = io.BytesIO()
     book = xlsxwriter.Workbook(
         buffer,
@@ -53,7 +55,7 @@ def write_xlsx(levels: Mapping[str, pl.DataFrame], path: Path, *, month: str, ti
     for level, frame in levels.items():
         sheet = book.add_worksheet(SHEETS[level])
         table = labelled(neutralise_formulas(with_total(frame, LABEL_COLUMNS[level])))
-        sheet.write_string(0, 0, f"{title}（{month} 末時点）")
+        sheet.write_string(0, 0, f"{title}（{month}）")
         sheet.write_string(1, 0, HEADER_NOTE)
         header_row = 3
         for j, name in enumerate(table.columns):
@@ -121,7 +123,9 @@ def write_chart(figures: pl.DataFrame, path: Path, *, month: str) -> Path:
     for axis in (left, right):
         for label in axis.get_yticklabels():
             label.set_fontproperties(font)
-    fig.suptitle(f"定期報告 {month} 末時点", fontproperties=font)
+    highest = per_jimu.select(pl.col("rate").max().fill_null(0.0).cast(pl.Float64)).item()
+    right.set_xlim(0, max(0.01, highest * 1.2))  # an all-zero axis would be centred on 0
+    fig.suptitle(f"定期報告 {month}", fontproperties=font)
     fig.tight_layout()
     buffer = io.BytesIO()
     fig.savefig(buffer, format="png", dpi=110)

@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import Any, Literal
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 SLUG = re.compile(r"^[a-z][a-z0-9_]{0,62}$")
 ROUND = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_-]{0,19}$")
@@ -155,6 +155,44 @@ class CaseStoreSettings(_Strict):
         return v
 
 
+class RecheckPlan(_Strict):
+    """One agency × 事務 the body has committed to re-check, with its own interval and, for an
+    unattended start, where its business system drops the extract."""
+
+    agency: str = Field(pattern=r"^\d{6}$", description="地方公共団体コード（6桁）")
+    jimu: str = Field(description="事務のスラッグ")
+    interval_months: int | None = Field(
+        None, ge=1, le=60, description="この区分の点検周期（月）。未指定なら default_interval_months"
+    )
+    extract_file: str | None = Field(
+        None,
+        description=(
+            "期限が来たら第1段階を自動で始めるときの F1 の置き場所（業務システムの定期出力先）。"
+            "未指定なら期限の表示だけ"
+        ),
+    )
+    atena_file: str | None = Field(None, description="同じく F1b（統合宛名ファイル）の置き場所")
+
+
+class RecheckSettings(_Strict):
+    """The annual recheck calendar (seed 002: about once a year per 事務 never seen in person).
+
+    ``plan`` lists the agency × 事務 expected to report (besides every one that has a round),
+    so one that has not started shows as 未着手. A partition is 期限超過 when its last completed round
+    (照合 done) is older than its interval, 期限間近 within ``due_soon_days`` of it.
+    """
+
+    default_interval_months: int = Field(12, ge=1, le=60, description="点検周期（月）の既定値")
+    due_soon_days: int = Field(30, ge=0, le=365, description="期限の何日前から「期限間近」とするか")
+    plan: list[RecheckPlan] = Field(default_factory=list, description="点検を予定する団体×事務")
+
+    def interval(self, agency: str, jimu: str) -> int:
+        for p in self.plan:
+            if p.agency == agency and p.jimu == jimu and p.interval_months:
+                return p.interval_months
+        return self.default_interval_months
+
+
 class CodeAliases(_Strict):
     """An agency's own codes, mapped onto the contract's."""
 
@@ -178,6 +216,7 @@ class TenkenSettings(_Strict):
     retention: RetentionSettings = RetentionSettings()
     evidence: EvidenceSettings = EvidenceSettings()
     cases: CaseStoreSettings = CaseStoreSettings()
+    recheck: RecheckSettings = RecheckSettings()
     agencies: dict[str, str] = Field(
         default_factory=dict, description="地方公共団体コード → 名称（広域連合など市区町村表にない団体）"
     )
@@ -189,6 +228,13 @@ class TenkenSettings(_Strict):
         if bad:
             raise ValueError(f"事務のスラッグは英小文字・数字・下線で始まりは英小文字: {bad}")
         return v
+
+    @model_validator(mode="after")
+    def _planned_jimu_known(self) -> TenkenSettings:
+        unknown = sorted({p.jimu for p in self.recheck.plan} - set(self.jimu))
+        if unknown:
+            raise ValueError(f"recheck.plan の事務が jimu にありません: {unknown}")
+        return self
 
 
 class ConfigError(Exception):

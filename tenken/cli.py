@@ -13,6 +13,7 @@ import os
 import shutil
 import sys
 import traceback
+from datetime import date
 from pathlib import Path
 from typing import Annotated, NoReturn
 
@@ -144,9 +145,78 @@ def demo(
     typer.echo(f"{len(DEMO_PARTITIONS)} 区分の両段階が終わりました。結果の場所:")
     for r in results:
         typer.echo(f"  {r.out_dir}")
+    # the monthly report and the recheck calendar, so the UI shows every asset materialized
+    month = date.today().strftime("%Y-%m")
+    try:
+        reported = runner.report(h, month=month)
+        runner.status(h)
+    except RunFailed as e:
+        _fail(e)
+    meta = reported.metadata.get("monthly_report", {})
+    typer.echo(f"定期報告 {month}（現在までの件数）: {meta.get('報告書（xlsx）', '')}")
+    typer.echo("  tenken report --month YYYY-MM --out DIR で任意の月、tenken status で点検周期を表示します。")
     typer.echo("実行記録と系譜（lineage）は次のコマンドで表示できます（http://127.0.0.1:3000）:")
     home_arg = f" --home {h.path}" if home else ""
     typer.echo(f"  tenken ui{home_arg}")
+
+
+@app.command()
+def report(
+    month: Annotated[str, typer.Option("--month", help="対象月 YYYY-MM（当月は現在までの件数）")],
+    out: Annotated[Path, typer.Option("--out", help="定期報告（.xlsx / .csv / .png）の出力先フォルダ")],
+    prefecture: Annotated[
+        str, typer.Option("--prefecture", help="都道府県コード（例 390003 / 39）。その県だけ")
+    ] = "",
+    home: HomeOption = None,
+) -> None:
+    """定期報告（月次）: 月末時点の件数を団体×事務・団体・都道府県ごとに書き出す。"""
+    h = resolve_home(home)
+    try:
+        outcome = runner.report(h, month=month, prefecture=prefecture, out_dir=out)
+    except RunFailed as e:
+        _fail(e)
+    meta = outcome.metadata.get("monthly_report", {})
+    closed = "月末時点" if meta.get("月末締め") else f"{str(meta.get('集計時点', ''))[:16]} 現在"
+    typer.echo(f"定期報告 {month}（{closed}）")
+    typer.echo(str(meta.get("団体×事務", "")))
+    for key in ("報告書（xlsx）", "報告書（csv）", "グラフ"):
+        if key in meta:
+            typer.echo(f"  {key}: {meta[key]}")
+
+
+@app.command()
+def status(home: HomeOption = None) -> None:
+    """点検周期: 団体×事務ごとの前回の点検回・次回期限・状況・未完了の案件数。"""
+    from pipelines.calendar import LABELS, STATUS_OVERDUE
+
+    h = resolve_home(home)
+    try:
+        _, table = runner.status(h)
+    except RunFailed as e:
+        _fail(e)
+    if table.height == 0:
+        typer.echo("まだ点検回がありません（tenken request で始めるか、recheck.plan に予定を書いてください）")
+        return
+    headers = [LABELS[c] for c in table.columns]
+    rows = [["" if v is None else str(v) for v in row] for row in table.iter_rows()]
+    widths = [max(_width(h), *(_width(r[i]) for r in rows)) for i, h in enumerate(headers)]
+    typer.echo("  ".join(_pad(h, w) for h, w in zip(headers, widths, strict=True)))
+    for row in rows:
+        typer.echo("  ".join(_pad(v, w) for v, w in zip(row, widths, strict=True)))
+    late = sum(1 for v in table["status"].to_list() if v == STATUS_OVERDUE)
+    if late:
+        typer.echo(f"{STATUS_OVERDUE}: {late} 区分（tenken ui の recheck_calendar のチェックも赤です）")
+
+
+def _width(text: str) -> int:
+    """Display width in a terminal: full-width characters take two columns."""
+    import unicodedata
+
+    return sum(2 if unicodedata.east_asian_width(ch) in "WF" else 1 for ch in text)
+
+
+def _pad(text: str, width: int) -> str:
+    return text + " " * (width - _width(text))
 
 
 @app.command()

@@ -14,15 +14,20 @@ from pathlib import Path
 from typing import Any
 
 import dagster as dg
+import polars as pl
 
 from assets.automation import PHASE1, PHASE2, phase1_run_config, phase2_run_config
 from assets.cases import CASES_IMPORT, import_run_config
 from assets.definitions import defs
 from assets.instance import open_instance
+from assets.monthly_report import monthly_report_job, recheck_calendar_job
 from assets.partitions import PartitionScope, register
-from pipelines import agencies
+from pipelines import agencies, reporting
 from pipelines.errors import TenkenInputError
 from schemas.config import TenkenSettings, load_settings
+
+MONTHLY_REPORT_JOB = monthly_report_job.name
+RECHECK_CALENDAR_JOB = recheck_calendar_job.name
 
 
 class RunFailed(Exception):
@@ -38,6 +43,8 @@ class RunFailed(Exception):
 class RunOutcome:
     run_id: str
     metadata: dict[str, dict[str, Any]] = field(default_factory=dict)  # asset → metadata
+    checks: dict[str, bool] = field(default_factory=dict)  # asset check → passed
+    result: dg.ExecuteInProcessResult | None = None
 
 
 @dataclass(frozen=True)
@@ -65,11 +72,17 @@ def _scope(home: Home, agency: str, jimu: str) -> PartitionScope:
 
 
 def _execute(
-    home: Home, job_name: str, scope: PartitionScope, run_config: dict, tags: dict[str, str]
+    home: Home,
+    job_name: str,
+    scope: PartitionScope | str | None,
+    run_config: dict,
+    tags: dict[str, str],
 ) -> RunOutcome:
+    """Run ``job_name`` for a partition (agency × 事務, a month, or none) in the home's instance."""
     _quiet_dagster()
     instance = home.instance()
-    register(instance, scope.agency, scope.jimu)
+    if isinstance(scope, PartitionScope):
+        register(instance, scope.agency, scope.jimu)
     close_abandoned_runs(instance)
     job = defs.resolve_job_def(job_name)
     # the step-by-step log goes to the instance (the UI); the terminal gets warnings only
@@ -77,7 +90,7 @@ def _execute(
     result = job.execute_in_process(
         run_config=quiet,
         instance=instance,
-        partition_key=scope.key,
+        partition_key=scope.key if isinstance(scope, PartitionScope) else scope,
         raise_on_error=False,
         tags={"tenken/source": "cli", **_process_tags(), **tags},
     )
@@ -87,6 +100,9 @@ def _execute(
     for event in result.get_asset_materialization_events():
         mat = event.step_materialization_data.materialization
         outcome.metadata[mat.asset_key.to_user_string()] = {k: v.value for k, v in mat.metadata.items()}
+    for evaluation in result.get_asset_check_evaluations():
+        outcome.checks[evaluation.check_name] = evaluation.passed
+    outcome.result = result
     return outcome
 
 
@@ -214,3 +230,28 @@ def import_cases(home: Home, *, agency: str, jimu: str, workbook: Path) -> RunOu
         raise RunFailed(str(e), input_error=True) from None
     config = import_run_config(str(workbook.resolve()))
     return _execute(home, CASES_IMPORT, scope, config, {})
+
+
+def report(home: Home, *, month: str, prefecture: str = "", out_dir: Path | None = None) -> RunOutcome:
+    """定期報告 of ``month`` (YYYY-MM): materializes ``monthly_report`` for that month."""
+    try:
+        reporting.month_end(month)
+        if prefecture:
+            reporting.prefecture_code(prefecture)
+    except reporting.ReportRequestError as e:
+        raise RunFailed(str(e), input_error=True) from None
+    config = {
+        "ops": {
+            "monthly_report": {
+                "config": {"out_dir": str(out_dir.resolve()) if out_dir else "", "prefecture": prefecture}
+            }
+        }
+    }
+    return _execute(home, MONTHLY_REPORT_JOB, f"{month}-01", config, {"tenken/month": month})
+
+
+def status(home: Home) -> tuple[RunOutcome, pl.DataFrame]:
+    """The recheck calendar, materialized (so the UI's overdue check is as of now) and returned."""
+    outcome = _execute(home, RECHECK_CALENDAR_JOB, None, {}, {})
+    assert outcome.result is not None
+    return outcome, outcome.result.output_for_node("recheck_calendar")

@@ -5,7 +5,9 @@
 projection of ``case_events``: replaying the events gives it back exactly, which
 ``audit.verify`` checks. ``case_events`` is append-only (database triggers refuse UPDATE and
 DELETE) and hash-chained; ``chain_head`` holds the last link and is the lock every writer
-takes. ``store_meta`` holds the store's identity and the key of the workbook check hashes.
+takes. ``round_history`` holds the figures of every completed phase of every round,
+appended, so a past month's report reads what was known then. ``store_meta`` holds the
+store's identity and the key of the workbook check hashes.
 
 The schema changes only through a migration in ``migrations/versions``; this module is the
 current shape the code reads and writes.
@@ -105,6 +107,32 @@ chain_head = sa.Table(
     sa.Column("id", sa.Integer, primary_key=True, autoincrement=False),
     sa.Column("seq", sa.BigInteger, nullable=False),
     sa.Column("hash", sa.String(64), nullable=False),
+)
+
+#: figures of 照合 rounds, one row per completed phase, appended (never updated)
+ROUND_COUNTS: tuple[str, ...] = (
+    "rows_read",
+    "out_of_scope",
+    "needs_fix",
+    "in_scope",
+    "grade_a",
+    "grade_b",
+    "grade_c",
+    "not_inquired",
+)
+
+round_history = sa.Table(
+    "round_history",
+    metadata,
+    sa.Column("seq", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("recorded_at", sa.String(32), nullable=False),
+    sa.Column("agency", sa.String(6), nullable=False),
+    sa.Column("jimu", sa.String(63), nullable=False),
+    sa.Column("round_id", sa.String(20), nullable=False),
+    sa.Column("phase", sa.Integer, nullable=False),
+    *(sa.Column(name, sa.BigInteger, nullable=False) for name in ROUND_COUNTS),
+    sa.Column("run_id", sa.String(64)),
+    sa.Index(None, "agency", "jimu"),
 )
 
 store_meta = sa.Table(

@@ -110,4 +110,8 @@ def test_definitions_load_with_both_jobs_and_the_sensor() -> None:
         "match_result",
         "mismatch_review",
         "periodic_report",
+        "monthly_report",
+        "recheck_calendar",
     }
+    assert defs.resolve_schedule_def("monthly_report_schedule") is not None
+    assert defs.resolve_sensor_def("recheck_starter") is not None
