@@ -25,7 +25,8 @@ from pipelines.retention import CaseActivity, RoundKey, RoundPlan, WrittenFile
 from schemas.config import TenkenSettings
 
 JST = ZoneInfo("Asia/Tokyo")
-#: the materialization that marks phase 2 of a round as completed, and its round metadata
+#: the materializations that mark phase 1 / phase 2 of a round as completed, and its round metadata
+PHASE1_ASSET = "inquiry_request"
 PHASE2_ASSET = "match_result"
 ROUND_METADATA = "点検回"
 
@@ -49,13 +50,18 @@ def _materializations(instance: dg.DagsterInstance, asset: str) -> Iterator[tupl
         cursor = page.cursor
 
 
-def phase2_completions(instance: dg.DagsterInstance) -> dict[RoundKey, datetime]:
-    """Per round, when its 照合 last completed (from the instance's event log)."""
+def completions(instance: dg.DagsterInstance, asset: str) -> dict[RoundKey, datetime]:
+    """Per round, when ``asset`` was last materialized for it (from the instance's event log)."""
     completed: dict[RoundKey, datetime] = {}
-    for key, timestamp, _ in _materializations(instance, PHASE2_ASSET):
+    for key, timestamp, _ in _materializations(instance, asset):
         at = datetime.fromtimestamp(timestamp, JST)
         completed[key] = max(at, completed.get(key, at))
     return completed
+
+
+def phase2_completions(instance: dg.DagsterInstance) -> dict[RoundKey, datetime]:
+    """Per round, when its 照合 last completed."""
+    return completions(instance, PHASE2_ASSET)
 
 
 #: where the stages record the files they wrote for people: (asset, metadata key, what it is)
@@ -106,7 +112,11 @@ def purge_plan(
     instance: dg.DagsterInstance, layout: Layout, settings: TenkenSettings, today: datetime
 ) -> list[RoundPlan]:
     """The retention plan of every round, from the instance, the case store and the disk."""
-    statuses = retention.statuses(phase2_completions(instance), case_activity(settings, layout.home))
+    statuses = retention.statuses(
+        phase2_completions(instance),
+        case_activity(settings, layout.home),
+        completions(instance, PHASE1_ASSET),
+    )
     return retention.plan(layout, statuses, settings.retention, today.date(), written_files(instance))
 
 

@@ -20,6 +20,19 @@ What reports and audit need stays: the manifests and SHA256SUMS (what was sent),
 定期報告, the case store, the Dagster instance (every run and check) and the evidence. Files
 tenken does not know are never deleted; they are listed so someone can look.
 
+**Abandoned rounds.** A round whose phase 1 completed (F2 written) but whose phase 2 never did
+would otherwise keep its F2 files and its extract for ever. Such a round is **abandoned**, and
+from then on treated as closed, at the earlier of:
+
+* the moment a later 点検回 of the same agency × 事務 completed its phase 1 (the new request
+  replaces it: its 照会番号 will never be answered for the old round), and
+* ``retention.abandoned_after_days`` (default 365) days after its own last phase-1 completion
+  (住基ネット answers within days; a year without 照合 means the round was given up).
+
+It then follows the same clock as a closed round: its files go ``days_after_close`` days after
+it was abandoned (a results file arriving late in that window can still be matched). Rounds
+found on disk that the instance knows nothing about are never deleted (kept and listed).
+
 Every deletion is recorded first, then carried out (``削除記録.csv``: what, when, how many
 rows, SHA-256, by whom), so a crash half-way never loses the record; running the purge
 again finishes the job and records the rest.
@@ -101,6 +114,9 @@ class RoundStatus:
     phase2_completed_at: datetime | None = None
     open_cases: int = 0
     last_case_change_at: datetime | None = None
+    phase1_completed_at: datetime | None = None
+    #: when a later round of the same agency × 事務 completed its phase 1
+    superseded_at: datetime | None = None
 
     @property
     def closed_at(self) -> datetime | None:
@@ -108,6 +124,14 @@ class RoundStatus:
             return None
         moments = [self.phase2_completed_at, self.last_case_change_at]
         return max(m for m in moments if m is not None)
+
+    def abandoned_at(self, settings: RetentionSettings) -> datetime | None:
+        """When a round that never got its phase 2 counts as abandoned (module docstring);
+        None for a matched round, or one the instance never saw complete phase 1."""
+        if self.phase2_completed_at is not None or self.phase1_completed_at is None:
+            return None
+        limit = self.phase1_completed_at + timedelta(days=settings.abandoned_after_days)
+        return min(limit, self.superseded_at) if self.superseded_at else limit
 
 
 @dataclass(frozen=True)
@@ -137,6 +161,7 @@ class RoundPlan:
     due: date | None  # the first day its files may be deleted
     verdict: str
     files: tuple[RoundFile, ...] = field(default_factory=tuple)
+    closed_at: datetime | None = None  # closed (or abandoned) at; None while open
 
     @property
     def purge(self) -> bool:
@@ -264,17 +289,36 @@ def case_activity(store: CaseStore) -> dict[RoundKey, CaseActivity]:
 
 
 def statuses(
-    phase2_completed: Mapping[RoundKey, datetime], cases: Mapping[RoundKey, CaseActivity]
+    phase2_completed: Mapping[RoundKey, datetime],
+    cases: Mapping[RoundKey, CaseActivity],
+    phase1_completed: Mapping[RoundKey, datetime] | None = None,
 ) -> list[RoundStatus]:
-    """What the instance and the case store say, joined per round."""
+    """What the instance and the case store say, joined per round. A round is superseded
+    when another round of its agency × 事務 completed phase 1 after it did."""
+    phase1 = phase1_completed or {}
+
+    def superseded(key: RoundKey) -> datetime | None:
+        mine = phase1.get(key)
+        later = [
+            at
+            for other, at in phase1.items()
+            if mine is not None
+            and other != key
+            and (other.agency, other.jimu) == (key.agency, key.jimu)
+            and at > mine
+        ]
+        return min(later, default=None)
+
     return [
         RoundStatus(
             key,
             phase2_completed.get(key),
             cases[key].open_cases if key in cases else 0,
             cases[key].last_change_at if key in cases else None,
+            phase1.get(key),
+            superseded(key),
         )
-        for key in sorted(set(phase2_completed) | set(cases))
+        for key in sorted(set(phase2_completed) | set(cases) | set(phase1))
     ]
 
 
@@ -291,19 +335,26 @@ def plan(
     plans = []
     for key in sorted(rounds_on_disk(layout) | set(known)):
         status = known.get(key, RoundStatus(key))
+        abandoned = status.abandoned_at(settings)
         closed = status.closed_at
+        if abandoned is not None and abandoned.date() <= today and not status.open_cases:
+            closed = max(m for m in (abandoned, status.last_case_change_at) if m is not None)
         due = closed.date() + timedelta(days=settings.days_after_close) if closed else None
         if str(key) in settings.hold:
             verdict = "保存（設定 retention.hold で保留中）"
-        elif status.phase2_completed_at is None:
+        elif status.phase2_completed_at is None and abandoned is None:
             verdict = "保存（第2段階（照合）が終わっていない）"
+        elif abandoned is not None and today < abandoned.date():
+            verdict = f"保存（第2段階（照合）待ち: {abandoned:%Y-%m-%d} までに照合がなければ放棄とみなす）"
         elif status.open_cases:
             verdict = f"保存（確認中の案件が {status.open_cases} 件ある）"
         elif due is not None and today < due:
-            verdict = f"保存（保存期間中: {due:%Y-%m-%d} から削除）"
+            gone = "照合されないまま放棄、" if abandoned is not None else ""
+            verdict = f"保存（{gone}保存期間中: {due:%Y-%m-%d} から削除）"
         else:
             verdict = VERDICT_DUE
-        plans.append(RoundPlan(status, due, verdict, tuple(round_files(layout, key, written.get(key, ())))))
+        files = tuple(round_files(layout, key, written.get(key, ())))
+        plans.append(RoundPlan(status, due, verdict, files, closed))
     return plans
 
 
@@ -362,9 +413,7 @@ def purge(
             "団体コード": p.status.key.agency,
             "事務": p.status.key.jimu,
             "点検回": p.status.key.round_id,
-            "点検回の終了日時": closed.isoformat(timespec="seconds")
-            if (closed := p.status.closed_at)
-            else "",
+            "点検回の終了日時": closed.isoformat(timespec="seconds") if (closed := p.closed_at) else "",
             "保存日数": settings.days_after_close,
             "区分": f.kind,
             "ファイル": shown(f.path, layout),

@@ -78,6 +78,15 @@ class RetentionSettings(_Strict):
     days_after_close: int = Field(
         90, ge=0, le=3650, description="点検回の終了（照合の完了と全案件の完了の遅い方）から削除までの日数"
     )
+    abandoned_after_days: int = Field(
+        365,
+        ge=1,
+        le=3650,
+        description=(
+            "第1段階（照会要求）のあと照合されないまま、この日数が過ぎた点検回は放棄とみなし、"
+            "その時点で終了した点検回として扱う（後の点検回が第1段階を終えたときも同じ）"
+        ),
+    )
     hold: list[str] = Field(
         default_factory=list,
         description="削除せずに残す点検回（団体コード/事務/点検回。例 392014/kaigo_hoken/2026）",

@@ -23,7 +23,7 @@ def _show(plans: list[RoundPlan], layout: Layout, *, dry_run: bool) -> None:
         return
     typer.echo(f"{'団体':<8}{'事務':<26}{'点検回':<10}{'終了日':<12}判定")
     for p in plans:
-        key, closed = p.status.key, p.status.closed_at
+        key, closed = p.status.key, p.closed_at
         typer.echo(
             f"{key.agency:<8}{key.jimu:<26}{key.round_id:<10}"
             f"{closed.date().isoformat() if closed else '-':<12}{p.verdict}"

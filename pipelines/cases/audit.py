@@ -2,7 +2,11 @@
 
 Every change to a case is one event: who (担当者, 確認者, the account that recorded it), when,
 the state before and after, the fields changed (old → new), and where it came from (the
-returned workbook and its SHA-256, or the 照合 run). Events are never updated or deleted
+returned workbook and its SHA-256, or the 照合 run). Values that identify a resident (the
+compared 4情報 and the masked number) and staff's free text (是正内容, 備考) are kept as keyed
+digests only (``REDACTED_FIELDS``): the trail can never be erased, the case record can.
+Staff names (担当者, 確認者), states, codes, dates, 宛名番号 and 推定原因 stay readable: they
+are what an auditor follows. Events are never updated or deleted
 (database triggers refuse it) and each one carries the hash of the one before, so editing,
 removing or inserting a past event breaks the chain at that point.
 
@@ -28,6 +32,13 @@ import sqlalchemy as sa
 from pipelines.cases.tables import KEY, PERSONAL_FIELDS, RECORD_FIELDS, case_events, cases, chain_head
 
 GENESIS = "0" * 64
+
+#: what staff write in their own words (是正内容, 備考): it may name a resident or a relative,
+#: so the append-only trail keeps a keyed digest of it, like the comparison fields
+FREE_TEXT_FIELDS: frozenset[str] = frozenset({"correction", "note"})
+#: every field whose values events hold only as digests (the case record keeps them in clear,
+#: for the workbook, until retention erases them)
+REDACTED_FIELDS: frozenset[str] = PERSONAL_FIELDS | FREE_TEXT_FIELDS
 JST = timezone(timedelta(hours=9), "JST")
 
 #: columns of an exported audit trail, in order, with their Japanese headers
@@ -90,9 +101,10 @@ def digest(key: bytes, value: Any) -> str | None:
 
 
 def changes_text(changes: Mapping[str, tuple[Any, Any]], key: bytes) -> str:
-    """The changes of one event as canonical JSON; personal values only as digests."""
+    """The changes of one event as canonical JSON; personal values and free text only as
+    digests (``REDACTED_FIELDS``)."""
     body = {
-        k: [digest(key, old), digest(key, new)] if k in PERSONAL_FIELDS else [_plain(old), _plain(new)]
+        k: [digest(key, old), digest(key, new)] if k in REDACTED_FIELDS else [_plain(old), _plain(new)]
         for k, (old, new) in changes.items()
     }
     return json.dumps(body, ensure_ascii=False, sort_keys=True, separators=(",", ":"))
@@ -230,8 +242,12 @@ def verify(conn: sa.Connection, key: bytes) -> Verification:
         differs = [
             f
             for f in RECORD_FIELDS
-            if _replay_value(f, digest(key, row[f]) if f in PERSONAL_FIELDS else row[f])
-            != expected.get(f, "")
+            if expected.get(f, "")
+            not in (
+                _replay_value(f, digest(key, row[f]) if f in REDACTED_FIELDS else row[f]),
+                # free text recorded before it was redacted (stores of 2026-11) is in clear
+                *((_replay_value(f, row[f]),) if f in FREE_TEXT_FIELDS else ()),
+            )
         ]
         if differs:
             found.problems.append(
@@ -280,7 +296,7 @@ def cases_as_of(
     then), not the dates staff entered.
     """
     unknown = set(fields) - set(RECORD_FIELDS)
-    personal = set(fields) & PERSONAL_FIELDS
+    personal = set(fields) & REDACTED_FIELDS
     if unknown or personal:
         raise ValueError(f"not available as of a date: {sorted(unknown | personal)}")
     events = events_frame(conn, agency=agency, jimu=jimu, until=stamp(moment))

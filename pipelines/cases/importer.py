@@ -8,6 +8,8 @@ would apply it (so what was checked is what is changed):
 * values come from the lists, dates are dates and not in the future, 是正日 is not before
   確認日, 確認者 is not 担当者 (``CASE_VALUE_NOT_ALLOWED``, ``CASE_DATE_*``,
   ``CASE_REVIEWER_SAME``);
+* no free-text cell holds something that looks like a 個人番号 (``CASE_MYNUMBER_IN_TEXT``;
+  the message shows the last 4 digits only);
 * the state moves forward along the flow with everything each state requires
   (``CASE_BACKWARD``, ``CASE_TRANSITION``, ``CASE_FIELD_REQUIRED``), and a decided 確認結果
   stays (``CASE_OUTCOME_CHANGED``);
@@ -123,6 +125,21 @@ def _readonly_problems(edited: pl.DataFrame, current: pl.DataFrame) -> pl.DataFr
         pl.lit("CASE_READONLY_EDITED").alias("code"),
         pl.when(pl.col("_cols").list.len() > 0).then(pl.col("_cols").list.join("、")).alias("detail"),
     )
+
+
+#: 12 digits, alone or as 4-4-4 groups (spaces or hyphens), as a 個人番号 is written by hand
+_TWELVE = r"(?:^|[^0-9])([0-9]{4}[ -]?[0-9]{4}[ -]?[0-9]{4})(?:[^0-9]|$)"
+
+
+def _number_in_text(expr: pl.Expr) -> pl.Expr:
+    """The first thing in a free-text cell that looks like a 個人番号 (digits only), else null.
+
+    Free text (担当者, 是正内容, 確認者, 備考) goes into the append-only audit trail, which can
+    never be erased: a 個人番号 typed there is refused rather than kept for ever. Full-width
+    digits and separators count (NFKC). Any 12 digits are refused, whatever the check digit:
+    a mistyped number is still someone's.
+    """
+    return expr.str.normalize("NFKC").str.extract(_TWELVE, 1).str.replace_all(r"[ -]", "")
 
 
 def _person(expr: pl.Expr) -> pl.Expr:
@@ -249,6 +266,18 @@ def plan_import(book: ReturnedWorkbook, current: pl.DataFrame, key: bytes, today
                 "CASE_VALUE_NOT_ALLOWED",
                 col.contract,
                 pl.format("「{}」。選べる値: {}", pl.col(col.name), pl.lit("、".join(col.choices))),
+            )
+        )
+    for col in CASE_STAFF_COLUMNS:
+        if col.choices or col.is_date:
+            continue
+        number = _number_in_text(pl.col(col.name))
+        found.append(
+            _problem_frame(
+                changed.filter(number.is_not_null()),
+                "CASE_MYNUMBER_IN_TEXT",
+                col.contract,
+                pl.lit("********") + number.str.slice(-4),
             )
         )
     same_person = (pl.col("reviewer") != "") & (_person(pl.col("reviewer")) == _person(pl.col("assignee")))

@@ -85,7 +85,9 @@ class Cause:
     def label_expr(self) -> pl.Expr:
         if self.detail is None:
             return pl.lit(self.label)
-        return pl.concat_str([pl.lit(self.label), pl.lit("（"), self.detail, pl.lit("）")]).fill_null(
+        # a blank detail (異動事由 sent as an empty field) gives the bare label, never 消除者（）
+        detail = pl.when(self.detail != "").then(self.detail)
+        return pl.concat_str([pl.lit(self.label), pl.lit("（"), detail, pl.lit("）")]).fill_null(
             pl.lit(self.label)
         )
 

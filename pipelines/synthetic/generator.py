@@ -114,6 +114,23 @@ class SyntheticData:
         assert self.atena is not None
         return _write_csv(self.atena, path, encoding)
 
+    def shared_numbers(self) -> pl.DataFrame:
+        """Ground truth of 番号重複: every 宛名番号 whose 個人番号 another 宛名番号 of the extract
+        holds too (in scope or not), with those others (``shared_with``, sorted, comma-joined).
+
+        The generator makes these wherever a family member's, a twin's or a neighbour's number
+        was keyed in and that person is in the extract as well.
+        """
+        source = self.atena if self.atena is not None else self.extract
+        numbers = source.select(pl.col("宛名番号").alias("atena_no"), pl.col("個人番号").alias("my_number"))
+        return (
+            numbers.join(numbers.rename({"atena_no": "other"}), on="my_number")
+            .filter(pl.col("atena_no") != pl.col("other"))
+            .group_by("atena_no")
+            .agg(pl.col("other").sort().str.join(",").alias("shared_with"))
+            .sort("atena_no")
+        )
+
 
 def _write_csv(frame: pl.DataFrame, path: Path, encoding: str) -> Path:
     text = frame.write_csv(line_terminator="\r\n")

@@ -54,3 +54,33 @@ def test_retention_schedule_is_off_until_someone_turns_it_on() -> None:
     schedule = defs.resolve_schedule_def("retention_schedule")
     assert schedule.default_status == dg.DefaultScheduleStatus.STOPPED
     assert schedule.execution_timezone == "Asia/Tokyo"
+
+
+def test_a_round_replaced_before_its_matching_is_purged_from_the_instance_record(tmp_path: Path) -> None:
+    """Phase 1 of 2026, never matched; then phase 1 of 2027. The instance says 2026 was
+    superseded, so its F2 files go (days_after_close 0); 2027 waits for its answers."""
+    home = tmp_path / "home"
+    home.mkdir()
+    chosen = {"retention": {"days_after_close": 0}, "evidence": {"enabled": False}}
+    (home / "tenken.yaml").write_text(yaml.safe_dump(chosen), encoding="utf-8")
+    layout = Layout(home)
+    f1 = corpus.HERE / "good_extract.csv"
+    with dg.instance_for_test(temp_dir=str(home)) as instance:
+        register(instance, AGENCY, JIMU)
+        for round_id in ("2026", "2027"):
+            run = defs.resolve_job_def(PHASE1).execute_in_process(
+                run_config=phase1_run_config(str(f1), round_id=round_id),
+                instance=instance,
+                partition_key=SCOPE.key,
+            )
+            assert run.success
+        old = sorted(layout.request_dir(AGENCY, JIMU, "2026").glob("request_*.csv"))
+        new = sorted(layout.request_dir(AGENCY, JIMU, "2027").glob("request_*.csv"))
+        assert old and new
+        purge = defs.resolve_job_def("retention_job").execute_in_process(instance=instance)
+        assert purge.success
+
+    assert not any(f.exists() for f in old)
+    assert all(f.exists() for f in new)  # still waiting for 住基ネット's answer
+    record = retention.read_record(layout)
+    assert set(record["点検回"]) == {"2026"}

@@ -166,11 +166,16 @@ def test_a_refused_workbook_exits_2_naming_the_row(done_round) -> None:
     ids = list(sheet.row)
     row = sheet.fill(ids[23], 状態="確認中", 担当者="山田", 確認方法="電話")
     bad = sheet.fill(ids[24], 状態="確認中", 担当者="山田", 確認方法="FAX")
+    edited = sheet.fill(ids[25], 住基_氏名="書き換え　太郎")  # a read-only comparison cell (issue 7.1)
     before = store_state(home)
     out = tenken("cases", "import", str(sheet.save(tmp / "誤りあり.xlsx")), home=home)
     assert out.returncode == 2
     assert f"ファイル「誤りあり.xlsx」 {bad}行目 列「確認方法」: 一覧にない値です（「FAX」" in out.stderr
     assert "CASE_VALUE_NOT_ALLOWED" in out.stderr and "何も保存していません" in out.stderr
+    assert (
+        f"ファイル「誤りあり.xlsx」 {edited}行目 列「住基_氏名」: 読み取り専用の列（照合結果）が書き換えられています"
+        in out.stderr
+    )
     assert str(tmp / "誤りあり_取込結果.csv") in out.stderr
     after = store_state(home)
     assert after[0].equals(before[0]) and after[1].equals(before[1]) and row != bad

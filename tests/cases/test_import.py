@@ -8,11 +8,13 @@ from pathlib import Path
 import openpyxl
 import polars as pl
 import pytest
+import sqlalchemy as sa
 
-from pipelines.cases.audit import JST, events_frame
+from pipelines.cases.audit import JST, cases_as_of, events_frame
 from pipelines.cases.importer import import_workbook, report_path
 from pipelines.cases.merge import merge_round
 from pipelines.cases.store import CaseStore
+from pipelines.cases.tables import cases as cases_table
 from pipelines.errors import TenkenInputError
 from tests.cases.factory import AGENCY, JIMU, Sheet, candidates, export, graded
 
@@ -166,6 +168,22 @@ REJECTIONS = [
         ],
     ),
     (
+        "a 個人番号 typed into 備考",
+        lambda s: s.fill(
+            B2, 状態="確認中", 担当者="山田", 確認方法="電話", 備考="本人の番号は 1234 5678 9018 と申告"
+        ),
+        [
+            "{row}行目 列「備考」: 個人番号のような12桁の数字が書かれています（********9018）。期待: 個人番号を書かない記入（記録は消せない監査ログに残るため。番号は業務システムで確認する） [CASE_MYNUMBER_IN_TEXT]"
+        ],
+    ),
+    (
+        "a 個人番号 in full-width digits in 是正内容",
+        lambda s: s.fill(B2, **OWN, 是正内容="番号を１２３４５６７８９０１８に訂正", 是正日=DAY),
+        [
+            "{row}行目 列「是正内容」: 個人番号のような12桁の数字が書かれています（********9018）。期待: 個人番号を書かない記入（記録は消せない監査ログに残るため。番号は業務システムで確認する） [CASE_MYNUMBER_IN_TEXT]"
+        ],
+    ),
+    (
         "a value the system sets",
         lambda s: s.fill(B2, 状態="再照合で一致"),
         [
@@ -242,3 +260,71 @@ def test_whole_file_problems(seeded, tmp_path: Path) -> None:
     ]
     with pytest.raises(TenkenInputError, match="WORKBOOK_PARTITION"):
         import_workbook(seeded, export(seeded, tmp_path / "ok.xlsx"), expected=("390003", JIMU))
+
+
+def test_the_audit_trail_keeps_no_resident_value_and_no_free_text_in_clear(seeded, tmp_path: Path) -> None:
+    """What staff write in their own words may name a resident: the append-only events keep a
+    keyed digest of it (the case record keeps the text, for the workbook); states, staff names,
+    dates and codes stay readable for the auditor, and the chain still verifies."""
+    sheet = Sheet(export(seeded, tmp_path / "f5.xlsx"))
+    sheet.fill(
+        C1,
+        **{**OWN, "状態": "是正済"},
+        是正内容="高知　花子さんの氏名を修正",
+        是正日=DAY,
+        備考="妻の高知花子さんが電話に出た",
+    )
+    import_workbook(seeded, sheet.save())
+    cases, events = snapshot(seeded)
+    assert cases.filter(pl.col("case_id") == C1).select("correction", "note").row(0) == (
+        "高知　花子さんの氏名を修正",
+        "妻の高知花子さんが電話に出た",
+    )
+    trail = "".join(events["changes"]) + "".join(events["actor"]) + "".join(events["reviewer"].drop_nulls())
+    for value in ("花子", "高知", "山田　太郎", "山田　太朗", "9018"):
+        assert value not in "".join(events["changes"]), value
+    assert '"note":[null,"hmac:' in trail and '"correction":[null,"hmac:' in trail
+    assert '"outcome":[null,"本人の番号"]' in trail and '"confirmed_on":[null,"2026-11-02"]' in trail
+    assert "山田" in trail and "佐藤" in trail  # who did it stays readable
+    assert seeded.verify().ok
+    # a note changed directly in the database (without an event) is still found
+    with seeded.engine.begin() as conn:
+        conn.execute(sa.update(cases_table).where(cases_table.c.case_id == C1).values(note="書き換え"))
+    assert any("note" in p for p in seeded.verify().problems)
+
+
+REPORT_COLUMNS = ["agency", "jimu", "round_id", "case_id", "state", "outcome", "viewed", "likely_cause"]
+
+
+def test_cases_as_of_gives_what_the_monthly_report_counts(store: CaseStore, tmp_path: Path) -> None:
+    """``cases_as_of``: every case as it stood at a moment, with the columns 定期報告 reads
+    (閲覧有無 有/無/未確認 as entered, null until entered), from the events alone."""
+    causes = ["家族の番号の可能性", "改姓の可能性", "入力誤りの可能性（氏名の1文字）"]
+    frame = candidates("2026", [{**r, "likely_cause": c} for r, c in zip(RECORDS, causes, strict=True)])
+    merge_round(store, AGENCY, JIMU, "2026", frame, graded(frame), source="照合 test")
+    seeded = store
+    before = datetime.now(JST)
+    sheet = Sheet(export(seeded, tmp_path / "f5.xlsx"))
+    sheet.fill(
+        C1,
+        **{**OWN, "確認結果": "紐付け誤り", "状態": "紐付け誤り"},
+        自動応答不可設定="設定済",
+        閲覧有無="有",
+        漏えい等報告="要",
+    )
+    sheet.fill(B2, **OWN)
+    import_workbook(seeded, sheet.save())
+    with seeded.reading() as conn:
+        now = cases_as_of(conn, datetime.now(JST), agency=AGENCY, jimu=JIMU).select(REPORT_COLUMNS)
+        then = cases_as_of(conn, before).select(REPORT_COLUMNS)
+        none = cases_as_of(conn, before - timedelta(days=1))
+    assert now.schema == dict.fromkeys(REPORT_COLUMNS, pl.String)
+    assert now.rows() == [
+        (AGENCY, JIMU, "2026", C1, "紐付け誤り", "紐付け誤り", "有", causes[0]),
+        (AGENCY, JIMU, "2026", B2, "本人の番号と確認", "本人の番号", None, causes[1]),
+        (AGENCY, JIMU, "2026", B3, "未着手", None, None, causes[2]),
+    ]
+    assert then.select("state", "outcome", "viewed").rows() == [("未着手", None, None)] * 3
+    assert none.height == 0
+    with seeded.reading() as conn, pytest.raises(ValueError, match="note"):
+        cases_as_of(conn, datetime.now(JST), fields=("note",))

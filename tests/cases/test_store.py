@@ -7,10 +7,12 @@ from datetime import datetime, timedelta
 import polars as pl
 import pytest
 import sqlalchemy as sa
+from alembic.config import Config
+from alembic.script import ScriptDirectory
 
 from pipelines.cases.audit import GENESIS, JST, NewEvent, cases_as_of, check_anchors, events_frame, link_hash
 from pipelines.cases.merge import merge_round
-from pipelines.cases.store import CaseStore, CaseUpdate, timestamp
+from pipelines.cases.store import MIGRATIONS, CaseStore, CaseUpdate, timestamp
 from pipelines.cases.tables import case_events, cases, chain_head
 from schemas.cases import CaseState
 from tests.cases.factory import AGENCY, JIMU, candidates, graded
@@ -52,14 +54,24 @@ def set_state(store: CaseStore, case_id: str, state: S, **fields: object) -> Non
         )
 
 
+def newest_migration() -> str:
+    config = Config()
+    config.set_main_option("script_location", str(MIGRATIONS))
+    head = ScriptDirectory.from_config(config).get_current_head()
+    assert head is not None
+    return head
+
+
 def test_store_is_created_migrated_and_private(backend, tmp_path) -> None:
+    head = newest_migration()
     with backend.open() as store:
-        assert store.revision == "v0001"
+        assert store.revision == head
         with store.reading() as conn:
             names = set(sa.inspect(conn).get_table_names())
+            assert conn.execute(sa.text("SELECT version_num FROM alembic_version")).scalar_one() == head
         assert {"cases", "case_events", "chain_head", "store_meta", "alembic_version"} <= names
     with backend.open() as again:  # opening an up-to-date store migrates nothing
-        assert again.revision == "v0001"
+        assert again.revision == head
     if backend.name == "sqlite":
         db = tmp_path / "store" / "cases.sqlite"
         assert stat.S_IMODE(os.stat(db).st_mode) == 0o600

@@ -4,7 +4,7 @@ Three rounds of 高知市, through the CLI with output folders outside the home:
 
 * kaigo_hoken — both phases, every record A: closed when 照合 completed;
 * nanbyo — both phases, one record B: its case is open, so the round is not closed;
-* jido_teate — phase 1 only.
+* jido_teate — phase 1 only: kept while 住基ネット's answer may come, abandoned a year on.
 
 ``--dry-run`` shows and deletes nothing; the purge deletes only the closed round's files
 that hold 個人番号 (in the home and in its output folders), records each, and keeps what audit
@@ -89,7 +89,8 @@ def test_purge_follows_the_rounds_state(home: Path, tmp_path: Path) -> None:
     assert dry.exit_code == 0, dry.output
     assert "保存（保存期間中:" in dry.stdout and "削除するファイルはありません" in dry.stdout
     assert "保存（確認中の案件が 1 件ある）" in dry.stdout
-    assert "保存（第2段階（照合）が終わっていない）" in dry.stdout
+    waiting = (date.today() + timedelta(days=365)).isoformat()
+    assert f"保存（第2段階（照合）待ち: {waiting} までに照合がなければ放棄とみなす）" in dry.stdout
 
     later = (date.today() + timedelta(days=31)).isoformat()
     ahead = tenken("purge", "--home", home, "--dry-run", "--as-of", later)
@@ -101,6 +102,11 @@ def test_purge_follows_the_rounds_state(home: Path, tmp_path: Path) -> None:
         "段階の中間データ（extract）",
     ):
         assert shown in ahead.stdout
+    # phase 1 only and never matched: abandoned a year on, then gone like a closed round
+    given_up = (date.today() + timedelta(days=365 + 31)).isoformat()
+    abandoned = tenken("purge", "--home", home, "--dry-run", "--as-of", given_up)
+    assert abandoned.exit_code == 0, abandoned.output
+    assert f"{AGENCY}/jido_teate/2026  照会要求（F2）" in abandoned.stdout
     assert files_of(tmp_path) == before  # a dry run touches nothing
     assert tenken("purge", "--home", home, "--as-of", later).exit_code == 2  # no purging ahead of time
 

@@ -215,3 +215,34 @@ class TestAtena:
         with pytest.raises(TenkenInputError) as e:
             run(f1, f1b=f1b)
         assert [p.file for p in e.value.problems] == ["f1b.csv", "f1b.csv"]
+
+
+IMPOSSIBLE_DATES = [
+    # (as written in F1, what the message shows)
+    ("昭和64年1月8日", "昭和64年1月8日"),  # 昭和 ended on 1月7日
+    ("S64.1.8", "S64.1.8"),
+    ("3640108", "3640108"),
+    ("平成2年2月30日", "平成2年2月30日"),
+    ("19890230", "19890230"),
+    ("1989/02/30", "1989/02/30"),
+    ("H2.2.30", "H2.2.30"),
+    ("4020230", "4020230"),
+]
+
+
+@pytest.mark.parametrize(("written", "shown"), IMPOSSIBLE_DATES)
+def test_an_impossible_date_is_an_input_error_naming_its_row(
+    tmp_path: Path, written: str, shown: str
+) -> None:
+    lines = [HEADER, *GOOD, f"A009,{with_cd('22233344455')},山田　九郎,ヤマダ,{written},1,,,"]
+    with pytest.raises(TenkenInputError) as e:
+        run(write(tmp_path, lines))
+    (problem,) = e.value.problems
+    assert (problem.file, problem.line, problem.column, problem.code) == (
+        "f1.csv",
+        5,
+        "生年月日",
+        "DATE_IMPOSSIBLE",
+    )
+    assert problem.render().startswith("ファイル「f1.csv」 5行目 列「生年月日」: ")
+    assert shown in problem.render()

@@ -87,6 +87,36 @@ def test_likely_owner_is_named_for_swaps_whose_owner_is_in_the_extract(scored) -
     assert swaps.height > 20 and named >= 0.9
 
 
+def test_every_number_held_by_two_atena_numbers_is_flagged(tmp_path) -> None:
+    """番号重複: a number on two 宛名番号 of the extract (also when the other record is 対象外)
+    names the other 宛名番号, and every such B/C case says 番号重複 and comes first."""
+    settings = load_settings(None)
+    spec = settings.jimu["kaigo_hoken"]
+    data = generate(4000, seed=4000)
+    round_ = simulate_round(data, tmp_path, settings)
+    f4 = match(
+        match_inputs(round_.records, round_.results),
+        MatchSettings.build("kaigo_hoken", spec, settings.matching),
+        round_.records,
+    )
+    truth = data.shared_numbers()
+    route = data.extract.select(pl.col("宛名番号").alias("other"), pl.col("取得経路").alias("route"))
+    shared_with_out_of_scope = (
+        truth.with_columns(pl.col("shared_with").str.split(",").alias("other"))
+        .explode("other")
+        .join(route, on="other")
+        .filter(pl.col("route") == "自動連携")
+    )
+    assert truth.height > 20 and shared_with_out_of_scope.height > 0  # both kinds are there
+    got = f4.filter(pl.col("number_shared_by").is_not_null()).select("atena_no", "number_shared_by")
+    expected = truth.join(f4.select("atena_no"), on="atena_no")  # the 点検対象 ones
+    assert got.sort("atena_no").rows() == expected.sort("atena_no").rows()
+    cases = f4.filter(pl.col("number_shared_by").is_not_null() & (pl.col("grade") != "A"))
+    assert cases.height > 10
+    assert cases["likely_cause"].str.contains("番号重複").all()
+    assert cases["priority"].unique().to_list() == [1]
+
+
 def test_every_case_has_a_cause_and_dangerous_cases_come_first(scored) -> None:
     cases = scored.filter(pl.col("grade") != "A")
     assert cases["likely_cause"].null_count() == 0

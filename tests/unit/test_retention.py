@@ -154,3 +154,71 @@ def test_rounds_are_found_on_disk_without_any_record(layout: Layout) -> None:
     [plan] = retention.plan(layout, [], RetentionSettings(days_after_close=0), TODAY + timedelta(days=1000))
     assert plan.status.key == KEY
     assert plan.verdict == "保存（第2段階（照合）が終わっていない）"
+
+
+# ---- rounds abandoned after phase 1 --------------------------------------------------------
+
+LATER = RoundKey("392014", "kaigo_hoken", "2027")
+OTHER_JIMU = RoundKey("392014", "nanbyo", "2027")
+
+
+def phase1_only(
+    phase1: dict[RoundKey, datetime], phase2: dict[RoundKey, datetime] | None = None
+) -> list[RoundStatus]:
+    return retention.statuses(phase2 or {}, {}, phase1)
+
+
+@pytest.mark.parametrize(
+    ("phase1", "settings", "verdict", "closed"),
+    [
+        # asked 住基ネット two months ago, no answer yet: wait (and say until when)
+        ({KEY: at(date(2027, 1, 1))}, RetentionSettings(days_after_close=30), "保存（第2段階（照合）待ち: 2028-01-01 までに照合がなければ放棄とみなす）", None),
+        # a year without 照合: abandoned on 2027-01-01, then the usual period after it
+        ({KEY: at(date(2026, 1, 1))}, RetentionSettings(days_after_close=90), "保存（照合されないまま放棄、保存期間中: 2027-04-01 から削除）", at(date(2027, 1, 1))),
+        ({KEY: at(date(2025, 11, 1))}, RetentionSettings(days_after_close=90), retention.VERDICT_DUE, at(date(2026, 11, 1))),
+        ({KEY: at(date(2026, 6, 1))}, RetentionSettings(days_after_close=0, abandoned_after_days=180), retention.VERDICT_DUE, at(date(2026, 11, 28))),
+        # a later round of the same partition made its request: the old one is abandoned then
+        ({KEY: at(date(2026, 10, 1)), LATER: at(date(2026, 12, 1))}, RetentionSettings(days_after_close=30), retention.VERDICT_DUE, at(date(2026, 12, 1))),
+        ({KEY: at(date(2026, 10, 1)), LATER: at(date(2027, 2, 20))}, RetentionSettings(days_after_close=30), "保存（照合されないまま放棄、保存期間中: 2027-03-22 から削除）", at(date(2027, 2, 20))),
+        # another 事務's round does not supersede it
+        ({KEY: at(date(2026, 10, 1)), OTHER_JIMU: at(date(2026, 12, 1))}, RetentionSettings(days_after_close=0), "保存（第2段階（照合）待ち: 2027-10-01 までに照合がなければ放棄とみなす）", None),
+        ({KEY: at(date(2025, 1, 1))}, RetentionSettings(days_after_close=0, hold=[str(KEY)]), "保存（設定 retention.hold で保留中）", at(date(2026, 1, 1))),
+    ],
+    ids=["waiting", "abandoned within period", "abandoned due", "shorter setting", "superseded due", "superseded within period", "other jimu", "held"],
+)  # fmt: skip
+def test_a_round_never_matched_is_abandoned_then_purged(
+    layout: Layout, phase1: dict, settings: RetentionSettings, verdict: str, closed: datetime | None
+) -> None:
+    plans = {p.status.key: p for p in retention.plan(layout, phase1_only(phase1), settings, TODAY)}
+    plan = plans[KEY]
+    assert (plan.verdict, plan.closed_at) == (verdict, closed)
+    assert bool(plan.to_delete) == (verdict == retention.VERDICT_DUE)
+
+
+def test_an_abandoned_round_loses_its_request_files_and_is_recorded(layout: Layout) -> None:
+    rd = layout.round_dir(*vars(KEY).values())
+    for done in ("result/照合結果.csv", "result/照合設定.json"):  # phase 2 never ran
+        (rd / done).unlink()
+    statuses = phase1_only({KEY: at(date(2026, 10, 1)), LATER: at(date(2026, 11, 1))})
+    plans = retention.plan(layout, statuses, RetentionSettings(days_after_close=30), TODAY)
+    retention.purge(layout, plans, RetentionSettings(days_after_close=30), now=at(TODAY), method="test")
+    assert not (rd / "request" / "request_392014_kaigo_hoken_2026_001.csv").exists()
+    assert (rd / "request" / "manifest.json").exists()  # what was sent stays on record
+    record = retention.read_record(layout)
+    assert set(record["点検回"]) == {"2026"}
+    assert set(record["点検回の終了日時"]) == {at(date(2026, 11, 1)).isoformat(timespec="seconds")}
+    assert "照会要求（F2）" in set(record["区分"])
+
+
+def test_a_matched_round_is_never_treated_as_abandoned(layout: Layout) -> None:
+    """Phase 2 completed, cases still open: a later round's request does not close it."""
+    statuses = retention.statuses(
+        {KEY: at(date(2026, 11, 1))},
+        {KEY: retention.CaseActivity(open_cases=2, last_change_at=at(date(2027, 1, 5)))},
+        {KEY: at(date(2026, 10, 1)), LATER: at(date(2027, 2, 1))},
+    )
+    plans = {
+        p.status.key: p
+        for p in retention.plan(layout, statuses, RetentionSettings(days_after_close=0), TODAY)
+    }
+    assert plans[KEY].verdict == "保存（確認中の案件が 2 件ある）" and plans[KEY].closed_at is None
