@@ -24,13 +24,13 @@ from assets.partitions import AGENCY, JIMU, PartitionScope, agency_partitions, j
 from assets.resources import TenkenWorkspace
 from pipelines import calendar, report_files, reporting
 from pipelines.cases.audit import JST
+from pipelines.cases.rounds import rounds_as_of
 from pipelines.cases.store import CaseStore, describe, store_url
 
-#: first month a report can be made for; later months are added as they begin
-FIRST_MONTH = "2024-01-01"
-
+#: the current month is a partition too (its report is "as of now"); later ones are added as
+#: they begin
 monthly_partitions = dg.MonthlyPartitionsDefinition(
-    start_date=FIRST_MONTH, timezone="Asia/Tokyo", end_offset=1
+    start_date=f"{reporting.FIRST_MONTH}-01", timezone="Asia/Tokyo", end_offset=1
 )
 
 
@@ -188,21 +188,24 @@ def recheck_starter(context: dg.SensorEvaluationContext, workspace: TenkenWorksp
         return dg.SensorResult(skip_reason="recheck.plan に extract_file のある区分がありません")
     with _store(workspace, context.instance) as store:
         status = reporting.recheck_calendar(store, settings)
+        with store.reading() as conn:
+            rounds = rounds_as_of(conn)
     due = status.filter(pl.col("status").is_in([calendar.STATUS_OVERDUE, calendar.STATUS_NEVER]))
-    starts = reporting.due_starts(settings, due, today=datetime.now(JST).date())
+    starts = reporting.due_starts(settings, due, rounds, today=datetime.now(JST).date())
     requests: list[dg.RunRequest] = []
     add_agencies: set[str] = set()
     add_jimus: set[str] = set()
     for start in starts:
-        if not Path(start.extract_file).is_file():
-            context.log.warning(
-                f"{start.agency} {start.jimu}: 期限ですが F1 がありません（{start.extract_file}）"
-            )
+        extract = Path(start.extract_file)
+        if not extract.is_file():
+            context.log.warning(f"{start.agency} {start.jimu}: 期限ですが F1 がありません（{extract}）")
             continue
+        version = f"{extract.stat().st_size}-{extract.stat().st_mtime_ns}"
         requests.append(
             dg.RunRequest(
-                # one run per partition and round: the same due round never starts twice
-                run_key=f"recheck-{start.agency}-{start.jimu}-{start.round_id}",
+                # one run per partition, round and file version: the same F1 never starts
+                # twice, a corrected one (after a refused start) does
+                run_key=f"recheck-{start.agency}-{start.jimu}-{start.round_id}-{version}",
                 job_name=PHASE1,
                 partition_key=PartitionScope(start.agency, start.jimu).key,
                 run_config=phase1_run_config(start.extract_file, start.atena_file or "", start.round_id),

@@ -19,6 +19,8 @@ from pipelines.periodic_report import FIGURE_LABELS, partition_figures
 @dg.asset(
     partitions_def=inspection_partitions,
     group_name="inspection",
+    # the round counts as matched only once its cases are in the store
+    deps=["mismatch_review"],
     kinds={"polars"},
     description=(
         "定期報告（区分ごと）: この団体×事務の点検回の件数。抽出件数＝対象外＋要修正＋点検対象、"

@@ -75,7 +75,8 @@ def reporting_bodies(prefecture: str) -> list[str]:
     not its 区 (行政区 are not 地方公共団体), Tokyo's 特別区 (they are)."""
     prefix = prefecture[:2]
 
-    def is_ward(code: str) -> bool:
-        return prefix != "13" and code[2] == "1" and code[3:5] != "00"
+    def is_ward(name: str) -> bool:
+        # 行政区 are named 〇〇市〇〇区 in the code table; Tokyo's 特別区 are 〇〇区 alone
+        return "市" in name and name.endswith("区") and name.index("市") < len(name) - 2
 
-    return sorted(c for c in _names() if c.startswith(prefix) and not is_ward(c))
+    return sorted(c for c, (_, name) in _names().items() if c.startswith(prefix) and not is_ward(name))

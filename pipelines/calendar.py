@@ -60,7 +60,7 @@ def recheck_status(
     done = (
         rounds.filter(pl.col("phase") >= 2)
         .with_columns(pl.col("completed_at").str.slice(0, 10).str.to_date("%Y-%m-%d").alias("completed"))
-        .sort("completed")
+        .sort("completed_at")  # the full stamp: two rounds completed on one day keep their order
         .group_by("agency", "jimu")
         .agg(
             pl.col("round_id").last().alias("last_round"), pl.col("completed").last().alias("last_completed")

@@ -10,6 +10,9 @@ Inputs are plain frames, so the same figures come out whoever asks and whenever:
 
 Definitions (the national report's figures, made precise):
 
+Cases are the B and C cases of the round (要修正 records are input errors outside
+点検対象件数). A case is open until 完了 or 再照合で一致 (the case store's definition).
+
 * 本人確認作業終了件数: cases whose confirmation is over — 本人の番号と確認, 紐付け誤り, 是正済,
   完了, or closed by 再照合で一致. 確認中 and 確認不能 are not.
 * 紐付け誤り件数: cases whose 確認結果 is 紐付け誤り; 割合 = that / 点検対象件数 × 100, 3 decimals.
@@ -21,9 +24,13 @@ A partition without any round is reported 未着手 with zero figures, not left 
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from dataclasses import replace
+
 import polars as pl
 
 from pipelines.agencies import agency as agency_info
+from schemas.cases import OPEN_STATES as CASE_OPEN_STATES
 from schemas.monthly_report import (
     ADDITIVE,
     FIGURES,
@@ -36,8 +43,11 @@ from schemas.monthly_report import (
 )
 
 CONFIRMED_STATES = ("本人の番号と確認", "紐付け誤り", "是正済", "完了", "再照合で一致")
-OPEN_STATES = ("未着手", "確認中", "確認不能")
+#: a case is open until 完了 (or closed by 再照合で一致): the case store's definition
+OPEN_STATES = CASE_OPEN_STATES
 RESOLVED_STATES = ("是正済", "完了")
+#: the cases F6 counts: B and C (要修正 records are input errors, outside 点検対象件数)
+REPORTED_GRADES = ("B", "C")
 MISLINKED = "紐付け誤り"
 
 ROUND_SCHEMA = {
@@ -45,6 +55,7 @@ ROUND_SCHEMA = {
     "jimu": pl.String,
     "round_id": pl.String,
     "phase": pl.Int64,  # 1: request made, 2: matched
+    "started_at": pl.String,
     "completed_at": pl.String,
     "out_of_scope": pl.Int64,
     "in_scope": pl.Int64,
@@ -57,6 +68,7 @@ CASE_SCHEMA = {
     "jimu": pl.String,
     "round_id": pl.String,
     "case_id": pl.String,
+    "grade": pl.String,
     "state": pl.String,
     "outcome": pl.String,
     "viewed": pl.String,
@@ -64,9 +76,16 @@ CASE_SCHEMA = {
 }
 
 
-def _names(expected: pl.DataFrame, jimu_names: dict[str, str]) -> pl.DataFrame:
-    """Agency, prefecture and 事務 names for each expected partition (a few hundred rows)."""
-    infos = {code: agency_info(code) for code in expected["agency"].unique().to_list()}
+def _names(
+    expected: pl.DataFrame, jimu_names: Mapping[str, str], agency_names: Mapping[str, str]
+) -> pl.DataFrame:
+    """Agency, prefecture and 事務 names for each expected partition (a few hundred rows);
+    ``agency_names`` (tenken.yaml ``agencies:``) names bodies outside the code table."""
+    infos = {
+        code: replace(info, name=agency_names.get(code) or info.name)
+        for code in expected["agency"].unique().to_list()
+        for info in [agency_info(code)]
+    }
     prefs = {info.prefecture_code: agency_info(info.prefecture_code).name for info in infos.values()}
     return expected.with_columns(
         pl.col("agency")
@@ -119,14 +138,32 @@ def _rate(frame: pl.DataFrame) -> pl.DataFrame:
     )
 
 
+def reported_cases(cases: pl.DataFrame) -> pl.DataFrame:
+    """The B and C cases, typed (the frame ``cases_as_of`` gives)."""
+    return cases.select(list(CASE_SCHEMA)).cast(CASE_SCHEMA).filter(pl.col("grade").is_in(REPORTED_GRADES))  # type: ignore[arg-type]
+
+
 def agency_jimu_figures(
-    expected: pl.DataFrame, rounds: pl.DataFrame, cases: pl.DataFrame, jimu_names: dict[str, str]
+    expected: pl.DataFrame,
+    rounds: pl.DataFrame,
+    cases: pl.DataFrame,
+    jimu_names: Mapping[str, str],
+    agency_names: Mapping[str, str] | None = None,
 ) -> pl.DataFrame:
-    """One row per expected agency × 事務 with every F6 figure (no total row)."""
+    """One row per expected agency × 事務 with every F6 figure (no total row).
+
+    Each partition is reported for its **latest round** known at the time: the one started
+    last (a new 点検回 in phase 1 replaces the completed one, as 照会中); cases of earlier
+    rounds are not counted again."""
     expected = pl.concat([expected.select("agency", "jimu"), rounds.select("agency", "jimu")]).unique()
-    base = _names(expected, jimu_names)
-    latest = rounds.cast(ROUND_SCHEMA).sort("completed_at").group_by("agency", "jimu").last()  # type: ignore[arg-type]
-    cases = cases.cast(CASE_SCHEMA)  # type: ignore[arg-type]
+    base = _names(expected, jimu_names, agency_names or {})
+    latest = (
+        rounds.cast(ROUND_SCHEMA)  # type: ignore[arg-type]
+        .sort("started_at", "round_id", nulls_last=False)
+        .group_by("agency", "jimu")
+        .last()
+    )
+    cases = reported_cases(cases)
     in_round = cases.join(
         latest.select("agency", "jimu", "round_id"), on=["agency", "jimu", "round_id"], how="semi"
     )
@@ -181,7 +218,7 @@ def rollup(figures: pl.DataFrame, cases: pl.DataFrame, level: str) -> pl.DataFra
         pl.col("agency").n_unique().alias("agencies"),
     )
     rounds = figures.select("agency", "jimu", "round_id").drop_nulls()
-    scoped = cases.cast(CASE_SCHEMA).join(rounds, on=["agency", "jimu", "round_id"], how="semi")  # type: ignore[arg-type]
+    scoped = reported_cases(cases).join(rounds, on=["agency", "jimu", "round_id"], how="semi")
     if level != "agency":
         scoped = scoped.join(figures.select("agency", "prefecture").unique(), on="agency")
     causes = _main_cause(scoped, [keys[0]])

@@ -82,8 +82,14 @@ def write_xlsx(levels: Mapping[str, pl.DataFrame], path: Path, *, month: str, ti
 
 
 def write_csv(frame: pl.DataFrame, path: Path, label_column: str) -> Path:
-    """The agency × 事務 level with its 合計 row, cp932, Japanese headers."""
-    write_csv_cp932(labelled(with_total(frame, label_column)), path)
+    """The agency × 事務 level with its 合計 row, cp932, Japanese headers; the rate with its
+    3 decimals as the national format shows it (0.930, not 0.93)."""
+    table = with_total(frame, label_column).with_columns(
+        pl.col("mislink_rate").map_elements(
+            lambda v: f"{v:.3f}", return_dtype=pl.String
+        )  # ≤ a few hundred rows
+    )
+    write_csv_cp932(labelled(table), path)
     return path
 
 
@@ -102,7 +108,6 @@ def write_chart(figures: pl.DataFrame, path: Path, *, month: str) -> Path:
             pl.when(pl.col("grade_b") + pl.col("grade_c") > 0)
             .then(pl.col("confirmed") * 100 / (pl.col("grade_b") + pl.col("grade_c")))
             .otherwise(0.0)
-            .clip(0, 100)
             .alias("progress"),
             pl.when(pl.col("in_scope") > 0)
             .then(pl.col("mislinked") * 100 / pl.col("in_scope"))

@@ -23,9 +23,12 @@ from pipelines.cases.audit import JST, cases_as_of, now
 from pipelines.cases.rounds import PHASE_MATCHED, rounds_as_of
 from pipelines.cases.store import CaseStore
 from pipelines.checkdigit import is_valid_agency_code
+from schemas.cases import OPEN_STATES
 from schemas.config import TenkenSettings
 
 MONTH = re.compile(r"^(\d{4})-(0[1-9]|1[0-2])$")
+#: the first month a report can be made for (the monthly partitions start here)
+FIRST_MONTH = "2024-01"
 TITLE = "マイナンバー紐付け定期点検 定期報告"
 
 
@@ -38,6 +41,7 @@ class MonthlyReport:
     """The F6 report of one month at three levels, each without its 合計 row (writers add it)."""
 
     month: str
+    only_prefecture: str | None  # the report of one prefecture's bodies, or None for all
     as_of: datetime
     month_closed: bool
     agency_jimu: pl.DataFrame
@@ -50,7 +54,8 @@ class MonthlyReport:
 
     @property
     def stem(self) -> str:
-        return f"定期報告_{self.month}"
+        """File name stem; a prefecture's report does not overwrite the full one."""
+        return f"定期報告_{self.month}" + (f"_{self.only_prefecture}" if self.only_prefecture else "")
 
 
 def month_end(month: str, *, current: datetime | None = None) -> tuple[datetime, bool]:
@@ -62,6 +67,8 @@ def month_end(month: str, *, current: datetime | None = None) -> tuple[datetime,
     found = MONTH.match(month)
     if not found:
         raise ReportRequestError(f"月は YYYY-MM の形で指定してください（例 2026-10）: {month!r}")
+    if month < FIRST_MONTH:
+        raise ReportRequestError(f"定期報告は {FIRST_MONTH} 以降の月について作れます: {month}")
     year, mon = int(found.group(1)), int(found.group(2))
     start = datetime(year, mon, 1, tzinfo=JST)
     nxt = datetime(year + (mon == 12), mon % 12 + 1, 1, tzinfo=JST)
@@ -83,6 +90,11 @@ def expected_partitions(
     some body of the prefecture has started, so a municipality that has not begun shows as
     未着手 instead of being missing.
     """
+    bad = [p.agency for p in settings.recheck.plan if not is_valid_agency_code(p.agency)]
+    if bad:
+        raise ReportRequestError(
+            f"tenken.yaml の recheck.plan にある団体コードの検査数字が合いません: {', '.join(bad)}"
+        )
     planned = pl.DataFrame(
         [(p.agency, p.jimu) for p in settings.recheck.plan],
         schema={"agency": pl.String, "jimu": pl.String},
@@ -118,14 +130,15 @@ def build_monthly_report(
     code = prefecture_code(prefecture) if prefecture else None
     with store.reading() as conn:
         rounds = rounds_as_of(conn, as_of)
-        cases = cases_as_of(conn, as_of, fields=("round_id", "outcome", "viewed", "likely_cause"))
+        cases = cases_as_of(conn, as_of, fields=("round_id", "grade", "outcome", "viewed", "likely_cause"))
     expected = expected_partitions(settings, rounds, prefecture=code)
     jimu_names = {slug: spec.name for slug, spec in settings.jimu.items()}
-    figures = monthly_report.agency_jimu_figures(expected, rounds, cases, jimu_names)
+    figures = monthly_report.agency_jimu_figures(expected, rounds, cases, jimu_names, settings.agencies)
     if code:
         figures = figures.filter(pl.col("prefecture") == code)
     return MonthlyReport(
         month=month,
+        only_prefecture=code,
         as_of=as_of,
         month_closed=closed,
         agency_jimu=figures,
@@ -166,7 +179,7 @@ def recheck_calendar(
         cases = cases_as_of(conn, now(), fields=("round_id",))
     expected = expected_partitions(settings, rounds)
     open_cases = (
-        cases.filter(pl.col("state").is_in(monthly_report.OPEN_STATES))
+        cases.filter(pl.col("state").is_in(OPEN_STATES))
         .group_by("agency", "jimu")
         .agg(pl.len().cast(pl.Int64).alias("open_cases"))
     )
@@ -201,13 +214,23 @@ class DueStart:
     atena_file: str | None
 
 
-def due_starts(settings: TenkenSettings, due: pl.DataFrame, *, today: date) -> list[DueStart]:
+def due_starts(
+    settings: TenkenSettings, due: pl.DataFrame, rounds: pl.DataFrame, *, today: date
+) -> list[DueStart]:
     """The planned partitions among ``due`` (rows of ``recheck_calendar``) that can start by
-    themselves: those with an ``extract_file``, in a round (年度) they have not done yet."""
-    round_id = agencies.default_round(today)
-    last = {(r["agency"], r["jimu"]): r["last_round"] for r in due.iter_rows(named=True)}
-    return [
-        DueStart(p.agency, p.jimu, round_id, p.extract_file, p.atena_file)
-        for p in settings.recheck.plan
-        if p.extract_file and (p.agency, p.jimu) in last and last[(p.agency, p.jimu)] != round_id
-    ]
+    themselves: those with an ``extract_file``, in a round they have not begun yet.
+
+    The round is the 年度 (``2026``) for intervals of a year or more, the month (``2026-05``)
+    for shorter ones; a partition that already has that round, in any phase, is left alone
+    (someone started it by hand, or it is waiting for 住基ネット)."""
+    begun = {(r["agency"], r["jimu"], r["round_id"]) for r in rounds.iter_rows(named=True)}
+    wanted = {(r["agency"], r["jimu"]) for r in due.iter_rows(named=True)}
+    starts = []
+    for p in settings.recheck.plan:
+        if not p.extract_file or (p.agency, p.jimu) not in wanted:
+            continue
+        yearly = settings.recheck.interval(p.agency, p.jimu) >= 12
+        round_id = agencies.default_round(today) if yearly else f"{today:%Y-%m}"
+        if (p.agency, p.jimu, round_id) not in begun:
+            starts.append(DueStart(p.agency, p.jimu, round_id, p.extract_file, p.atena_file))
+    return starts

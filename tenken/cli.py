@@ -13,9 +13,10 @@ import os
 import shutil
 import sys
 import traceback
-from datetime import date
+from datetime import datetime
 from pathlib import Path
 from typing import Annotated, NoReturn
+from zoneinfo import ZoneInfo
 
 import typer
 
@@ -146,7 +147,7 @@ def demo(
     for r in results:
         typer.echo(f"  {r.out_dir}")
     # the monthly report and the recheck calendar, so the UI shows every asset materialized
-    month = date.today().strftime("%Y-%m")
+    month = datetime.now(ZoneInfo("Asia/Tokyo")).strftime("%Y-%m")
     try:
         reported = runner.report(h, month=month)
         runner.status(h)

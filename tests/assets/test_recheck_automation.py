@@ -3,10 +3,11 @@ is due, once per round, and the monthly schedule asks for the month just closed.
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 from pathlib import Path
 
 import dagster as dg
+import polars as pl
 import yaml
 
 from assets.automation import PHASE1
@@ -16,6 +17,8 @@ from pipelines.agencies import default_round
 from pipelines.cases.audit import JST, now
 from pipelines.cases.rounds import PHASE_MATCHED, record_round
 from pipelines.cases.store import CaseStore
+from pipelines.reporting import due_starts
+from schemas.config import parse_settings
 
 AGENCY = "392014"
 
@@ -52,7 +55,11 @@ def test_a_due_planned_partition_starts_phase1_once_its_extract_is_there(tmp_pat
     round_id = default_round(now().date())
     assert request.job_name == PHASE1
     assert request.partition_key == dg.MultiPartitionKey({"agency": AGENCY, "jimu": "kaigo_hoken"})
-    assert request.run_key == f"recheck-{AGENCY}-kaigo_hoken-{round_id}"
+    assert request.run_key.startswith(f"recheck-{AGENCY}-kaigo_hoken-{round_id}-")
+    # the same file never starts twice; a corrected one does
+    assert evaluate(tmp_path).run_requests[0].run_key == request.run_key
+    extract.write_text("corrected", encoding="utf-8")
+    assert evaluate(tmp_path).run_requests[0].run_key != request.run_key
     assert request.run_config["ops"]["extract"]["config"] == {
         "extract_file": str(extract),
         "atena_file": "",
@@ -87,3 +94,46 @@ def test_the_monthly_schedule_reports_the_month_just_closed() -> None:
     request = monthly_report_schedule(ctx)
     assert isinstance(request, dg.RunRequest)
     assert request.partition_key == "2026-12-01"
+
+
+def rounds_frame(*rows: tuple[str, str, str, int]) -> pl.DataFrame:
+    return pl.DataFrame(
+        [{"agency": a, "jimu": j, "round_id": r, "phase": ph} for a, j, r, ph in rows],
+        schema={"agency": pl.String, "jimu": pl.String, "round_id": pl.String, "phase": pl.Int64},
+    )
+
+
+def test_due_starts_pick_the_round_and_leave_begun_ones_alone() -> None:
+    settings = parse_settings(
+        {
+            "recheck": {
+                "plan": [
+                    {"agency": AGENCY, "jimu": "kaigo_hoken", "extract_file": "/drop/k.csv"},
+                    {
+                        "agency": AGENCY,
+                        "jimu": "jido_teate",
+                        "extract_file": "/drop/j.csv",
+                        "interval_months": 6,
+                    },
+                    {"agency": AGENCY, "jimu": "nanbyo", "extract_file": "/drop/n.csv"},
+                    {"agency": AGENCY, "jimu": "shogaisha_techo"},  # no drop: never started
+                ]
+            }
+        }
+    )
+    due = pl.DataFrame(
+        {"agency": [AGENCY] * 4, "jimu": ["kaigo_hoken", "jido_teate", "nanbyo", "shogaisha_techo"]}
+    )
+    rounds = rounds_frame(
+        (AGENCY, "kaigo_hoken", "2025", 2),  # overdue from last 年度: starts 2026
+        (AGENCY, "jido_teate", "2026-05", 2),  # 6-monthly: named by month, starts 2026-11
+        (AGENCY, "nanbyo", "2025", 2),
+        (AGENCY, "nanbyo", "2026", 1),  # 2026 already requested by hand: left alone
+    )
+    starts = due_starts(settings, due, rounds, today=date(2026, 11, 23))
+    assert [(s.jimu, s.round_id, s.extract_file) for s in starts] == [
+        ("kaigo_hoken", "2026", "/drop/k.csv"),
+        ("jido_teate", "2026-11", "/drop/j.csv"),
+    ]
+    # not due: nothing starts, whatever the plan says
+    assert due_starts(settings, due.clear(), rounds, today=date(2026, 11, 23)) == []

@@ -114,7 +114,7 @@ def world(store: CaseStore) -> CaseStore:
             moved(KOCHI, KAIGO, "k5", "確認中"),
             moved(KOCHI, KAIGO, "k6", "確認不能", outcome="確認不能"),
             moved(KOCHI, KAIGO, "k7", "再照合で一致"),
-            *(moved(KOCHI, JIDO, f"j{i}", "本人の番号と確認", outcome="本人の番号") for i in range(1, 4)),
+            *(moved(KOCHI, JIDO, f"j{i}", "完了", outcome="本人の番号") for i in range(1, 4)),
             moved(SAPPORO, KAIGO, "s1", "完了", outcome="紐付け誤り", viewed="有"),
         ],
     )
@@ -290,3 +290,67 @@ def test_the_calendar_reports_a_13_month_old_round_overdue(store: CaseStore) -> 
     )
     shorter = recheck_calendar(store, six_months, today=datetime(2027, 3, 16).date())
     assert row(shorter, agency=KOCHI, jimu=JIDO)["status"] == "期限超過"
+
+
+def test_a_new_round_in_phase_1_replaces_the_completed_one(world: CaseStore) -> None:
+    with world.writing() as conn:
+        new = figures(KOCHI, JIDO, in_scope=55, out=1) | {"round_id": "2027"}
+        record_round(conn, new, phase=PHASE_REQUESTED, at=NOV)
+    report = build_monthly_report(world, SETTINGS, "2026-11", current=REPORT_DAY)
+    kochi_jido = row(report.agency_jimu, agency=KOCHI, jimu=JIDO)
+    assert (kochi_jido["round_id"], kochi_jido["status"], kochi_jido["in_scope"]) == ("2027", "照会中", 55)
+    assert kochi_jido["confirmed"] == 0  # the 2026 cases are not counted again
+
+
+def test_only_b_and_c_cases_are_counted_and_open_means_not_yet_done(world: CaseStore) -> None:
+    needs_fix = NewEvent(
+        KOCHI,
+        JIDO,
+        "jr1",
+        EventKind.OPENED,
+        None,
+        "未着手",
+        {"round_id": (None, "2026"), "grade": (None, "要修正")},
+        "tenken",
+    )
+    write(world, OCT, [needs_fix, moved(KOCHI, JIDO, "jr1", "本人の番号と確認", outcome="本人の番号")])
+    report = build_monthly_report(world, SETTINGS, "2026-10", current=REPORT_DAY)
+    assert row(report.agency_jimu, agency=KOCHI, jimu=JIDO)["confirmed"] == 3
+    # an uncorrected 紐付け誤り keeps 高知市 × 介護保険 in 確認作業中 even with nothing else open
+    write(
+        world, NOV, [moved(KOCHI, KAIGO, f"k{i}", "完了", outcome="本人の番号") for i in (4, 5, 6, 8, 9, 10)]
+    )
+    write(world, NOV, [moved(KOCHI, KAIGO, "k2", "完了")])
+    november = build_monthly_report(world, SETTINGS, "2026-11", current=REPORT_DAY)
+    assert row(november.agency_jimu, agency=KOCHI, jimu=KAIGO)["status"] == "確認作業中"  # k1 is 紐付け誤り
+
+
+def test_configured_names_and_bad_plan_codes() -> None:
+    from pipelines.monthly_report import CASE_SCHEMA, ROUND_SCHEMA, agency_jimu_figures
+    from pipelines.reporting import ReportRequestError, expected_partitions
+
+    expected = pl.DataFrame({"agency": ["398004"], "jimu": [KAIGO]})
+    named = agency_jimu_figures(
+        expected,
+        pl.DataFrame(schema=ROUND_SCHEMA),
+        pl.DataFrame(schema=CASE_SCHEMA),
+        {},
+        {"398004": "高知県後期高齢者医療広域連合"},
+    )
+    assert named["agency_name"].to_list() == ["高知県後期高齢者医療広域連合"]
+    assert named["status"].to_list() == ["未着手"]
+
+    typo = parse_settings({"recheck": {"plan": [{"agency": "392015", "jimu": KAIGO}]}})
+    with pytest.raises(ReportRequestError, match=r"recheck\.plan.*392015"):
+        expected_partitions(typo, pl.DataFrame(schema=ROUND_SCHEMA))
+
+
+def test_prefecture_reports_keep_their_designated_cities() -> None:
+    from pipelines.agencies import reporting_bodies
+
+    kanagawa = reporting_bodies("140007")
+    assert {"141305", "141500", "141003"} <= set(kanagawa)  # 川崎市, 相模原市, 横浜市
+    assert "141313" not in kanagawa  # 川崎市川崎区 is a 行政区
+    assert len(kanagawa) == 34  # 33 市町村 and the 県
+    assert "131016" in reporting_bodies("130001")  # 千代田区: a 特別区 reports itself
+    assert "401307" in reporting_bodies("400009")  # 福岡市

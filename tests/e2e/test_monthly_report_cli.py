@@ -127,7 +127,9 @@ def test_the_chart_font_has_every_glyph_and_a_font_without_them_would_not(tmp_pa
 def test_an_agency_13_months_past_its_last_round_is_overdue(home: Path) -> None:
     settings = Home(home).settings()
     store = CaseStore.open(f"sqlite:///{home / settings.cases.sqlite_file}")
-    thirteen_months_ago = datetime(now().year - 1, now().month, 1, 9, 0, tzinfo=JST)
+    today = now()
+    back = today.year * 12 + today.month - 1 - 13
+    thirteen_months_ago = datetime(back // 12, back % 12 + 1, 1, 9, 0, tzinfo=JST)
     with store, store.writing() as conn:
         figures = {
             "agency": "392049",
@@ -165,3 +167,5 @@ def test_bad_month_and_prefecture_are_refused(home: Path, tmp_path: Path) -> Non
     assert future.exit_code == 2 and "まだ始まっていません" in future.output
     city = tenken("report", "--home", home, "--month", "2026-10", "--prefecture", AGENCY, "--out", tmp_path)
     assert city.exit_code == 2 and "都道府県コードではありません" in city.output
+    early = tenken("report", "--home", home, "--month", "2023-12", "--out", tmp_path)
+    assert early.exit_code == 2 and "2024-01 以降" in early.output
