@@ -40,7 +40,7 @@ import polars as pl
 from pipelines.matching.comparisons import held_fields
 from pipelines.matching.levels import first_match
 from pipelines.matching.normalize import kana_table
-from pipelines.matching.owners import find_owners
+from pipelines.matching.owners import find_owners, population_from_graded
 from pipelines.matching.settings import MatchSettings
 from pipelines.matching.signals import add_signals
 from schemas.codes import Field, Grade, ResultCode
@@ -267,14 +267,7 @@ def add_causes(
     held = held_fields(settings)
     cases = add_signals(graded.filter(pl.col("grade").is_in([Grade.B.value, Grade.C.value])), held)
     if population is None:
-        population = graded.select(
-            "atena_no",
-            pl.col("biz_name").alias("name"),
-            pl.col("biz_kana").alias("kana"),
-            pl.col("biz_birth_date").alias("birth_date"),
-            pl.col("biz_sex").alias("sex"),
-            pl.col("biz_address").alias("address"),
-        )
+        population = population_from_graded(graded)
     owners = find_owners(
         cases.filter(~pl.col("identity_agrees")),
         population,

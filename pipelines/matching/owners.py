@@ -44,6 +44,19 @@ def population_from_extract(extract_records: pl.DataFrame) -> pl.DataFrame:
     ).filter(pl.col("atena_no").is_not_null() & pl.col("birth_date").is_not_null())
 
 
+def population_from_graded(graded: pl.DataFrame) -> pl.DataFrame:
+    """The business side of graded records (``biz_*`` columns) as a population: for callers
+    without the whole extract (its 点検対象 rows are then the only candidates)."""
+    return graded.select(
+        "atena_no",
+        pl.col("biz_name").alias("name"),
+        pl.col("biz_kana").alias("kana"),
+        pl.col("biz_birth_date").alias("birth_date"),
+        pl.col("biz_sex").alias("sex"),
+        pl.col("biz_address").alias("address"),
+    )
+
+
 def find_owners(
     cases: pl.DataFrame,
     population: pl.DataFrame,

@@ -18,6 +18,7 @@ import polars as pl
 from pipelines.matching.causes import add_causes
 from pipelines.matching.comparisons import build_comparisons, held_fields
 from pipelines.matching.levels import compile_judgements
+from pipelines.matching.owners import population_from_graded
 from pipelines.matching.rules import classify
 from pipelines.matching.settings import MatchSettings
 from schemas.config import JimuSpec, MatchingOptions
@@ -115,15 +116,7 @@ def run(
     graded = classify(judged, comparisons, held_fields(settings))
     extract = None
     if others is not None:
-        own = graded.select(
-            "atena_no",
-            pl.col("biz_name").alias("name"),
-            pl.col("biz_kana").alias("kana"),
-            pl.col("biz_birth_date").alias("birth_date"),
-            pl.col("biz_sex").alias("sex"),
-            pl.col("biz_address").alias("address"),
-        )
-        extract = pl.concat([own, population(others)])
+        extract = pl.concat([population_from_graded(graded), population(others)])
     return add_causes(graded, settings, extract).to_dicts()
 
 
