@@ -60,14 +60,15 @@ def mismatch_review(
     context: dg.AssetExecutionContext,
     config: MismatchReviewConfig,
     workspace: TenkenWorkspace,
-    extract: pl.DataFrame,
-    match_result: pl.DataFrame,
+    extract: pl.LazyFrame,
+    match_result: pl.LazyFrame,
 ) -> Iterator[Any]:
     """One row per case (B, C, 要修正) of this agency × 事務 × 点検回, with its state."""
     scope = partition_scope(context)
     layout = workspace.layout(context.instance)
     settings = workspace.settings(context.instance)
-    round_id = extract["round_id"][0]
+    # lazy inputs: only the B, C and 要修正 rows (and the 判定 of the rest) are read
+    round_id = extract.select(pl.col("round_id").first()).collect().item()
     out_dir = (
         Path(config.out_dir) if config.out_dir else layout.result_dir(scope.agency, scope.jimu, round_id)
     )

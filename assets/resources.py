@@ -44,7 +44,11 @@ class TenkenWorkspace(dg.ConfigurableResource):
 
 
 class _PrivateParquet(dg.UPathIOManager):
-    """Stage outputs as parquet at ``<store>/<asset>/<agency>/<jimu>.parquet``, 0600 in 0700."""
+    """Stage outputs as parquet at ``<store>/<asset>/<agency>/<jimu>.parquet``, 0600 in 0700.
+
+    An input annotated ``pl.LazyFrame`` is a scan of the file (only what the step uses is
+    read); ``pl.DataFrame`` reads it whole.
+    """
 
     extension = ".parquet"
 
@@ -58,7 +62,7 @@ class _PrivateParquet(dg.UPathIOManager):
         private_dir(target.parent)
         write_private_parquet(target, obj)
 
-    def load_from_path(self, context: dg.InputContext, path: UPath) -> pl.DataFrame:
+    def load_from_path(self, context: dg.InputContext, path: UPath) -> pl.DataFrame | pl.LazyFrame:
         target = Path(str(path))
         if not target.exists():
             stage = context.asset_key.to_user_string()
@@ -66,6 +70,9 @@ class _PrivateParquet(dg.UPathIOManager):
                 f"{stage} はこの区分（団体×事務）ではまだ作られていません。前の段階を先に実行してください"
                 " (tenken request → tenken match) [REQUEST_MISSING]"
             )
+        if context.dagster_type.typing_type is pl.LazyFrame:
+            # read lazily: the step reads only the columns and rows it uses
+            return pl.scan_parquet(target)
         return pl.read_parquet(target)
 
 

@@ -11,10 +11,16 @@ For each N (default 100k, 1M, 10M):
 4. measure the **I/O floor** in the same run: polars alone reading F1 and F3 and writing F4
    with the same encodings (cp932 in, cp932 out), which no implementation can beat.
 
-Prints a table and writes it as JSON to ``benchmarks/results/``::
+Prints a table and writes it as JSON to ``benchmarks/results/``. From a fresh clone::
 
-    python benchmarks/scale.py                 # 100k, 1M, 10M
-    python benchmarks/scale.py --rows 100000 1000000
+    python3.11 -m pip install ".[bench]"
+    python3.11 benchmarks/scale.py                 # 100k, 1M, 10M
+    python3.11 benchmarks/scale.py --rows 100000 1000000
+
+Wall times depend on what else the machine runs: the load average before and after each
+size and the CPU time of the process tree are recorded beside them. An extract larger than
+the input limit (``input.max_input_bytes``, by default what the machine's memory allows) is
+refused by ``tenken request`` before it reads anything; the table then says so for that size.
 
 Numbers only: nothing here is asserted (the test suite never times anything).
 """
@@ -25,6 +31,7 @@ import argparse
 import json
 import os
 import platform
+import resource
 import shutil
 import subprocess
 import sys
@@ -48,6 +55,7 @@ CHUNK = 1_000_000
 class Measure:
     wall_s: float
     peak_rss_mb: float
+    cpu_s: float = 0.0  # user + system of the whole process tree
     steps: dict[str, float] = field(default_factory=dict)
 
 
@@ -58,6 +66,9 @@ class Row:
     phase2: Measure
     io_floor_s: float
     f1_mb: float
+    load_before: tuple[float, float, float] = (0.0, 0.0, 0.0)
+    load_after: tuple[float, float, float] = (0.0, 0.0, 0.0)
+    refused: str = ""  # why tenken refused this size (input limit), else empty
 
     @property
     def total_s(self) -> float:
@@ -97,7 +108,12 @@ class TreeSampler:
         self._thread.join()
 
 
-def run_cli(args: list[str], env: dict[str, str]) -> tuple[float, float]:
+class Refused(Exception):
+    """tenken refused the input (exit 2) — for the benchmark, the input limit."""
+
+
+def run_cli(args: list[str], env: dict[str, str]) -> Measure:
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
     start = time.perf_counter()
     proc = subprocess.Popen(
         [sys.executable, "-m", "tenken", *args],
@@ -110,9 +126,15 @@ def run_cli(args: list[str], env: dict[str, str]) -> tuple[float, float]:
     with TreeSampler(proc.pid) as sampler:
         _, err = proc.communicate()
     wall = time.perf_counter() - start
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    if proc.returncode == 2:
+        # the message of the refusal: the lines naming the file, its problem and code
+        found = [line.strip() for line in err.splitlines() if line.strip().startswith("ファイル「")]
+        raise Refused(found[-1] if found else err.strip()[-500:] or "exit 2")
     if proc.returncode != 0:
         raise SystemExit(f"tenken {args[0]} failed ({proc.returncode}):\n{err[-2000:]}")
-    return wall, sampler.peak / 1024**2
+    cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
+    return Measure(wall, sampler.peak / 1024**2, round(cpu, 2))
 
 
 def step_times(home: Path) -> list[dict[str, float]]:
@@ -173,32 +195,39 @@ def measure(n: int, keep: bool) -> Row:
     try:
         print(f"[{n:,} rows] generating…", flush=True)
         f1, registry = generate_inputs(n, work)
+        f1_mb = f1.stat().st_size / 1024**2
         home = work / "home"
         env = {**os.environ, "DAGSTER_DISABLE_TELEMETRY": "yes"}
-        print(f"[{n:,} rows] phase 1…", flush=True)
-        w1, m1 = run_cli(
-            [
-                "request",
-                "--home",
-                str(home),
-                "--agency",
-                AGENCY,
-                "--jimu",
-                JIMU,
-                "--extract",
-                str(f1),
-                "--round",
-                ROUND,
-                "--out",
-                str(work / "f2"),
-            ],
-            env,
-        )
+        load_before = os.getloadavg()
+        print(f"[{n:,} rows] phase 1… (load {load_before[0]:.2f})", flush=True)
+        try:
+            m1 = run_cli(
+                [
+                    "request",
+                    "--home",
+                    str(home),
+                    "--agency",
+                    AGENCY,
+                    "--jimu",
+                    JIMU,
+                    "--extract",
+                    str(f1),
+                    "--round",
+                    ROUND,
+                    "--out",
+                    str(work / "f2"),
+                ],
+                env,
+            )
+        except Refused as e:
+            print(f"[{n:,} rows] refused: {e}", flush=True)
+            none = Measure(0.0, 0.0)
+            return Row(n, none, none, 0.0, f1_mb, load_before, os.getloadavg(), refused=str(e))
         f3_dir = work / "f3"
         answer_files(sorted((work / "f2").glob("request_*.csv")), registry, f3_dir)
         del registry
         print(f"[{n:,} rows] phase 2…", flush=True)
-        w2, m2 = run_cli(
+        m2 = run_cli(
             [
                 "match",
                 "--home",
@@ -214,10 +243,11 @@ def measure(n: int, keep: bool) -> Row:
             ],
             env,
         )
-        s1, s2 = step_times(home)
+        load_after = os.getloadavg()
+        m1.steps, m2.steps = step_times(home)
         print(f"[{n:,} rows] I/O floor…", flush=True)
         floor = io_floor(f1, f3_dir, work)
-        return Row(n, Measure(w1, m1, s1), Measure(w2, m2, s2), floor, f1.stat().st_size / 1024**2)
+        return Row(n, m1, m2, floor, f1_mb, load_before, load_after)
     finally:
         if keep:
             print(f"kept {work}")
@@ -232,25 +262,42 @@ def machine() -> dict[str, object]:
         "python": platform.python_version(),
         "polars": pl.__version__,
         "platform": platform.platform(),
+        "input_limit_bytes": _input_limit(),
     }
+
+
+def _input_limit() -> int:
+    from pipelines.csvfile import input_limit
+
+    return input_limit(None)
 
 
 def table(rows: list[Row]) -> str:
     head = (
-        f"{'rows':>11} {'phase1 s':>9} {'phase2 s':>9} {'total s':>8} {'peak RSS MB':>12} "
-        f"{'I/O floor s':>12} {'× floor':>8} {'µs/row':>7}"
+        f"{'rows':>11} {'phase1 s':>9} {'phase2 s':>9} {'total s':>8} {'CPU s':>7} {'peak RSS MB':>12} "
+        f"{'I/O floor s':>12} {'× floor':>8} {'µs/row':>7} {'load':>10}"
     )
     lines = [head, "-" * len(head)]
     for r in rows:
+        if r.refused:
+            lines.append(f"{r.rows:>11,} refused by tenken (F1 {r.f1_mb:,.0f} MB): {r.refused}")
+            continue
         peak = max(r.phase1.peak_rss_mb, r.phase2.peak_rss_mb)
+        cpu = r.phase1.cpu_s + r.phase2.cpu_s
         lines.append(
-            f"{r.rows:>11,} {r.phase1.wall_s:>9.1f} {r.phase2.wall_s:>9.1f} {r.total_s:>8.1f} {peak:>12,.0f} "
-            f"{r.io_floor_s:>12.1f} {r.total_s / r.io_floor_s:>8.1f} {r.total_s / r.rows * 1e6:>7.1f}"
+            f"{r.rows:>11,} {r.phase1.wall_s:>9.1f} {r.phase2.wall_s:>9.1f} {r.total_s:>8.1f} {cpu:>7.1f} "
+            f"{peak:>12,.0f} {r.io_floor_s:>12.1f} {r.total_s / r.io_floor_s:>8.1f} "
+            f"{r.total_s / r.rows * 1e6:>7.1f} {r.load_before[0]:>4.1f}→{r.load_after[0]:<4.1f}"
         )
     lines.append("")
     for r in rows:
         steps = {**r.phase1.steps, **r.phase2.steps}
-        lines.append(f"{r.rows:>11,} steps: " + ", ".join(f"{k} {v:.1f}s" for k, v in steps.items()))
+        if steps:
+            lines.append(f"{r.rows:>11,} steps: " + ", ".join(f"{k} {v:.1f}s" for k, v in steps.items()))
+    done = {r.rows: r for r in rows if not r.refused}
+    if 1_000_000 in done and 10_000_000 in done:
+        a, b = done[1_000_000], done[10_000_000]
+        lines.append(f"time per row 10M / 1M: {(b.total_s / b.rows) / (a.total_s / a.rows):.2f}")
     return "\n".join(lines)
 
 
@@ -259,19 +306,22 @@ def main() -> None:
     parser.add_argument("--rows", type=int, nargs="+", default=[100_000, 1_000_000, 10_000_000])
     parser.add_argument("--keep", action="store_true", help="keep the work folders")
     args = parser.parse_args()
-    rows = [measure(n, args.keep) for n in args.rows]
-    print()
-    print(table(rows))
     RESULTS.mkdir(parents=True, exist_ok=True)
     out = RESULTS / f"scale-{datetime.now():%Y%m%d-%H%M%S}.json"
-    out.write_text(
-        json.dumps(
-            {"machine": machine(), "results": [asdict(r) | {"total_s": r.total_s} for r in rows]},
-            ensure_ascii=False,
-            indent=2,
-        ),
-        encoding="utf-8",
-    )
+    rows: list[Row] = []
+    for n in args.rows:
+        rows.append(measure(n, args.keep))
+        # written after every size, so a long run keeps what it measured
+        out.write_text(
+            json.dumps(
+                {"machine": machine(), "results": [asdict(r) | {"total_s": r.total_s} for r in rows]},
+                ensure_ascii=False,
+                indent=2,
+            ),
+            encoding="utf-8",
+        )
+    print()
+    print(table(rows))
     print(f"\nwritten {out.relative_to(ROOT)}")
 
 

@@ -4,7 +4,10 @@ Reading happens in three vectorised passes over the decoded text:
 
 1. **encoding**: cp932 by default, UTF-8 with or without BOM accepted; ``auto`` detects and
    says what it found, an explicit declaration that contradicts the bytes is refused with a
-   message saying so (never mojibake).
+   message saying so (never mojibake). The file is decoded in chunks into a UTF-8 copy with
+   ``\n`` line ends in a private scratch folder (0600 in 0700, removed after reading), so a
+   large file is never held in memory as bytes, as text and as UTF-8 at once; the copy is
+   what polars reads. An undecodable byte is still reported with its line and column.
 2. **structure**: every physical line is checked against a regular expression for a
    well-formed single-line CSV record and its fields are counted. Files that are not all
    well-formed single-line records (an embedded newline in a quoted field, a stray quote)
@@ -17,15 +20,20 @@ Reading happens in three vectorised passes over the decoded text:
 
 from __future__ import annotations
 
+import codecs
+import contextlib
 import csv
 import difflib
 import io
+import os
 import re
+import shutil
+import tempfile
 import unicodedata
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Literal
+from typing import BinaryIO, Literal
 
 import polars as pl
 
@@ -53,41 +61,6 @@ class CsvTable:
     extra_columns: list[str] = field(default_factory=list)
     blank_records: int = 0
     notes: list[str] = field(default_factory=list)
-
-
-def decode(data: bytes, declared: Encoding, file: str) -> tuple[str, str]:
-    """Decode ``data`` as declared; return (text, encoding used). Refuse contradictions."""
-    has_bom = data.startswith(_BOM)
-    utf8_text: str | None
-    try:
-        utf8_text = data.decode("utf-8-sig")
-    except UnicodeDecodeError:
-        utf8_text = None
-    looks_utf8 = utf8_text is not None and (has_bom or not data.isascii())
-
-    if declared == "cp932":
-        if looks_utf8:
-            raise TenkenInputError([Problem("ENCODING_LOOKS_UTF8", file=file)])
-        return _decode_cp932(data, file), "cp932"
-    if declared == "utf-8":
-        if utf8_text is None:
-            try:
-                data.decode("cp932")
-            except UnicodeDecodeError:
-                raise TenkenInputError([_undecodable(data, "utf-8", file)]) from None
-            raise TenkenInputError([Problem("ENCODING_LOOKS_CP932", file=file)])
-        return utf8_text, "utf-8-sig" if has_bom else "utf-8"
-    if looks_utf8:
-        assert utf8_text is not None
-        return utf8_text, "utf-8-sig" if has_bom else "utf-8"
-    return _decode_cp932(data, file), "cp932"
-
-
-def _decode_cp932(data: bytes, file: str) -> str:
-    try:
-        return data.decode("cp932")
-    except UnicodeDecodeError:
-        raise TenkenInputError([_undecodable(data, "cp932", file)]) from None
 
 
 def _undecodable(data: bytes, codec: str, file: str) -> Problem:
@@ -130,12 +103,11 @@ _NOT_TEXT = (
 )
 
 
-def _refuse_non_text(data: bytes, file: str) -> None:
+def _refuse_non_text(head: bytes, nul_in_first_line: bool, file: str) -> None:
     for prefix, looks_like in _NOT_TEXT:
-        if data.startswith(prefix):
+        if head.startswith(prefix):
             raise TenkenInputError([Problem("NOT_TEXT", file=file, detail=looks_like)])
-    first_line = data[: data.find(b"\n")] if b"\n" in data else data
-    if b"\x00" in first_line:
+    if nul_in_first_line:
         raise TenkenInputError(
             [Problem("NOT_TEXT", file=file, line=1, detail="NUL バイトを含むバイナリのようです")]
         )
@@ -206,27 +178,216 @@ def read_csv_table(
         raise TenkenInputError([Problem("FILE_NOT_FOUND", file=str(path))])
     size = path.stat().st_size
     if max_bytes is not None and size > max_bytes:
-        raise TenkenInputError(
-            [Problem("FILE_TOO_LARGE", file=file, detail=f"{size:,} バイト > 上限 {max_bytes:,} バイト")]
+        raise TenkenInputError([too_large(file, size, max_bytes)])
+    _refuse_empty_or_binary(path, file)
+    with _scratch() as folder:
+        copy, used = _utf8_copy(path, encoding, file, folder / "utf8.csv")
+        notes = []
+        if encoding == "auto" and used != "cp932":
+            notes.append(f"{file}: 文字コードを {used} と判定して読みました")
+        return _parse(
+            copy,
+            file=file,
+            encoding=used,
+            columns=columns,
+            aliases=aliases or {},
+            optional_absent=optional_absent,
+            notes=notes,
         )
-    data = path.read_bytes()
-    if not data.removeprefix(_BOM).strip():
-        raise TenkenInputError([Problem("FILE_EMPTY", file=file)])
-    _refuse_non_text(data, file)
-    text, used = decode(data, encoding, file)
-    del data
-    notes = []
-    if encoding == "auto" and used != "cp932":
-        notes.append(f"{file}: 文字コードを {used} と判定して読みました")
-    return parse_csv_text(
-        text,
+
+
+GIBIBYTE = 1024**3
+#: peak memory (RSS of the process tree) of a round per byte of F1, as measured by
+#: benchmarks/scale.py: 3.27 GB for the 104 MB F1 of 1M rows (phase 2), i.e. ≈31×
+MEMORY_PER_INPUT_BYTE = 30
+
+
+def machine_memory() -> int:
+    return os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
+
+
+def input_limit(configured: int | None) -> int:
+    """The largest input file read: ``input.max_input_bytes``, or else what this machine's
+    memory allows (``MEMORY_PER_INPUT_BYTE``)."""
+    return configured if configured is not None else machine_memory() // MEMORY_PER_INPUT_BYTE
+
+
+def too_large(file: str, size: int, limit: int) -> Problem:
+    """FILE_TOO_LARGE, saying what to do instead (the limit protects the machine's memory)."""
+    return Problem(
+        "FILE_TOO_LARGE",
         file=file,
-        encoding=used,
-        columns=columns,
-        aliases=aliases or {},
-        optional_absent=optional_absent,
-        notes=notes,
+        detail=(
+            f"{size / GIBIBYTE:.2f} GiB（{size:,} バイト）> 上限 {limit / GIBIBYTE:.2f} GiB"
+            f"（{limit:,} バイト。この端末のメモリ {machine_memory() / GIBIBYTE:.0f} GiB では、"
+            f"入力の約 {MEMORY_PER_INPUT_BYTE} 倍のメモリが要ります）。"
+            "読み込むと途中でメモリが足りなくなり強制終了されるおそれがあるため、何も読まずに止めました。"
+            "対処: 抽出を分けて（例: 宛名番号の範囲ごとに）別の事務・点検回として実行するか、"
+            "メモリの多い端末で実行してください（tenken.yaml の input.max_input_bytes で上限を指定できます）"
+        ),
     )
+
+
+#: bytes decoded at a time
+CHUNK_BYTES = 16 << 20
+#: characters the physical-lines reader may use as its (absent) separator
+_SEPARATORS = "\x1f\x1e\x1d\x1c\x01\x02\x03"
+_SCRATCH_PREFIX = "tenken-csv-"
+
+
+@dataclass
+class Utf8Copy:
+    """A boundary file as UTF-8, ``\n`` line ends and a final newline (what polars reads)."""
+
+    path: Path
+    quoted: bool  # holds a double quote somewhere
+    separator: str  # a character it does not hold
+
+
+@contextlib.contextmanager
+def _scratch() -> Iterator[Path]:
+    """A private folder (0700) for the UTF-8 copy of an input, removed afterwards.
+
+    Folders a killed process left behind (they may hold 個人番号) go first.
+    """
+    base = Path(tempfile.gettempdir())
+    for stale in base.glob(f"{_SCRATCH_PREFIX}*"):
+        pid = stale.name.removeprefix(_SCRATCH_PREFIX).split("-", 1)[0]
+        if pid.isdigit() and not _alive(int(pid)):
+            shutil.rmtree(stale, ignore_errors=True)
+    folder = Path(tempfile.mkdtemp(prefix=f"{_SCRATCH_PREFIX}{os.getpid()}-"))
+    try:
+        yield folder
+    finally:
+        shutil.rmtree(folder, ignore_errors=True)
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+def _chunks(path: Path) -> Iterator[bytes]:
+    with path.open("rb") as fh:
+        while chunk := fh.read(CHUNK_BYTES):
+            yield chunk
+
+
+def _refuse_empty_or_binary(path: Path, file: str) -> None:
+    """FILE_EMPTY, then NOT_TEXT, as for the whole file, reading only as far as needed."""
+    head = b""
+    blank = True  # nothing but a BOM and white space so far
+    nul_in_first_line = False
+    first_line_done = False
+    for chunk in _chunks(path):
+        body = chunk
+        if not head:
+            head = chunk[:16]
+            body = chunk.removeprefix(_BOM)
+        blank = blank and not body.strip()
+        if not first_line_done:
+            cut = chunk.find(b"\n")
+            nul_in_first_line = b"\x00" in (chunk if cut < 0 else chunk[:cut])
+            first_line_done = cut >= 0 or nul_in_first_line
+        if not blank and first_line_done:
+            break
+    if blank:
+        raise TenkenInputError([Problem("FILE_EMPTY", file=file)])
+    _refuse_non_text(head, nul_in_first_line, file)
+
+
+class _Writer:
+    """Normalises decoded text as it comes (line ends, final newline) and writes it as UTF-8."""
+
+    def __init__(self, out: BinaryIO) -> None:
+        self.out = out
+        self.held_cr = False  # a chunk ended in CR: it may be the first half of CRLF
+        self.last = ""
+        self.quoted = False
+        self.present: set[str] = set()
+
+    def write(self, text: str) -> None:
+        if self.held_cr:
+            text = "\r" + text
+            self.held_cr = False
+        if text.endswith("\r"):
+            text = text[:-1]
+            self.held_cr = True
+        if "\r" in text:
+            text = text.replace("\r\n", "\n").replace("\r", "\n")
+        if not text:
+            return
+        self.quoted = self.quoted or '"' in text
+        self.present.update(c for c in _SEPARATORS if c not in self.present and c in text)
+        self.last = text[-1]
+        self.out.write(text.encode("utf-8"))
+
+    def close(self) -> None:
+        if self.held_cr:
+            self.held_cr = False
+            self.write("\n")
+        if self.last != "\n":
+            self.write("\n")
+
+
+def _transcode(path: Path, codec: str, target: Path | None) -> tuple[bool, Utf8Copy | None]:
+    """Decode ``path`` with ``codec`` in chunks, into ``target`` when given.
+
+    Returns (whether it decoded, the copy); (False, None) at the first undecodable byte.
+    """
+    decoder = codecs.getincrementaldecoder(codec)()
+    sink = target.open("wb") if target is not None else open(os.devnull, "wb")  # noqa: SIM115
+    with sink:
+        writer = _Writer(sink)
+        try:
+            for chunk in _chunks(path):
+                writer.write(decoder.decode(chunk))
+            writer.write(decoder.decode(b"", final=True))
+        except UnicodeDecodeError:
+            return False, None
+        writer.close()
+    if target is None:
+        return True, None
+    separator = next(c for c in _SEPARATORS if c not in writer.present)
+    return True, Utf8Copy(target, writer.quoted, separator)
+
+
+def _is_ascii(path: Path) -> bool:
+    return all(chunk.isascii() for chunk in _chunks(path))
+
+
+def _utf8_copy(path: Path, declared: Encoding, file: str, target: Path) -> tuple[Utf8Copy, str]:
+    """The UTF-8 copy of ``path`` and the encoding it was read as; the same decisions and
+    refusals as ``decode`` for the whole file."""
+    fd = os.open(target, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o600)
+    os.close(fd)
+    with path.open("rb") as fh:
+        has_bom = fh.read(len(_BOM)) == _BOM
+    utf8_ok, copy = _transcode(path, "utf-8-sig", target)
+    looks_utf8 = utf8_ok and (has_bom or not _is_ascii(path))
+    used = "utf-8-sig" if has_bom else "utf-8"
+    if declared == "cp932":
+        if looks_utf8:
+            raise TenkenInputError([Problem("ENCODING_LOOKS_UTF8", file=file)])
+        used = "cp932"
+    elif declared == "utf-8":
+        if not utf8_ok:
+            if _transcode(path, "cp932", None)[0]:
+                raise TenkenInputError([Problem("ENCODING_LOOKS_CP932", file=file)])
+            raise TenkenInputError([_undecodable(path.read_bytes(), "utf-8", file)])
+    elif not looks_utf8:
+        used = "cp932"
+    if copy is not None:  # UTF-8 that is also what cp932 reads (ASCII), or UTF-8 itself
+        return copy, used
+    cp932_ok, copy = _transcode(path, "cp932", target)
+    if not cp932_ok or copy is None:
+        raise TenkenInputError([_undecodable(path.read_bytes(), "cp932", file)])
+    return copy, "cp932"
 
 
 def parse_csv_text(
@@ -239,11 +400,38 @@ def parse_csv_text(
     optional_absent: Sequence[str] = (),
     notes: list[str] | None = None,
 ) -> CsvTable:
-    text = text.replace("\r\n", "\n").replace("\r", "\n") if "\r" in text else text
-    if not text.endswith("\n"):
-        text += "\n"
-    data = text.encode("utf-8")
-    lines = _physical_lines(data, text)
+    """``read_csv_table`` for text already decoded (tests, small inputs)."""
+    with _scratch() as folder:
+        target = folder / "utf8.csv"
+        fd = os.open(target, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o600)
+        with os.fdopen(fd, "wb") as out:
+            writer = _Writer(out)
+            writer.write(text)
+            writer.close()
+        separator = next(c for c in _SEPARATORS if c not in writer.present)
+        copy = Utf8Copy(target, writer.quoted, separator)
+        return _parse(
+            copy,
+            file=file,
+            encoding=encoding,
+            columns=columns,
+            aliases=aliases,
+            optional_absent=optional_absent,
+            notes=notes,
+        )
+
+
+def _parse(
+    copy: Utf8Copy,
+    *,
+    file: str,
+    encoding: str,
+    columns: Sequence[Column],
+    aliases: dict[str, list[str]],
+    optional_absent: Sequence[str] = (),
+    notes: list[str] | None = None,
+) -> CsvTable:
+    lines = _physical_lines(copy.path, copy.separator)
     header_fields = next(csv.reader([lines[0]]))
     if len(header_fields) == 1 and "\t" in lines[0]:
         raise TenkenInputError(
@@ -253,12 +441,14 @@ def parse_csv_text(
     width = len(header_fields)
     repeated_header = _repeated_header_lines(lines)
 
-    quoted = '"' in text
+    quoted = copy.quoted
     if not quoted or lines.str.contains(_WELL_FORMED).all():
         records = _records_fast(lines, quoted)
-        values = _values_fast(data, width)
+        del lines
+        values = _values_fast(copy.path, width)
     else:
-        records, values = _records_exact(text, file, width)
+        del lines
+        records, values = _records_exact(copy.path.read_text(encoding="utf-8"), file, width)
 
     records = records.slice(1)  # the header
     values = values.with_columns(records["line"].alias(LINE))
@@ -296,7 +486,7 @@ def parse_csv_text(
     # surrounding spaces (half- and full-width) carry no meaning in any contract field
     renamed = values.select(
         [
-            pl.col(f"c{i}").str.strip_chars(" \u3000").replace("", None).alias(name)
+            _blank_as_null(pl.col(f"c{i}").str.strip_chars(" \u3000")).alias(name)
             for i, name in positions.items()
         ]
         + [pl.col(LINE)]
@@ -312,6 +502,10 @@ def parse_csv_text(
         blank_records=int(blank.sum()),
         notes=notes or [],
     )
+
+
+def _blank_as_null(text: pl.Expr) -> pl.Expr:
+    return pl.when(text != "").then(text)
 
 
 def _repeated_header_lines(lines: pl.Series) -> pl.DataFrame:
@@ -340,11 +534,10 @@ def _records_fast(lines: pl.Series, quoted: bool) -> pl.DataFrame:
     )
 
 
-def _physical_lines(data: bytes, text: str) -> pl.Series:
-    """Every physical line of ``data`` (which ends with a newline), read by polars' C reader."""
-    separator = next(c for c in "\x1f\x1e\x1d\x1c\x01\x02\x03" if c not in text)
+def _physical_lines(source: Path, separator: str) -> pl.Series:
+    """Every physical line of ``source`` (which ends with a newline), read by polars' C reader."""
     frame = pl.read_csv(
-        data,
+        source,
         has_header=False,
         separator=separator,
         quote_char=None,
@@ -355,10 +548,10 @@ def _physical_lines(data: bytes, text: str) -> pl.Series:
     return frame["raw"].fill_null("")
 
 
-def _values_fast(data: bytes, width: int) -> pl.DataFrame:
+def _values_fast(source: Path, width: int) -> pl.DataFrame:
     names = [f"c{i}" for i in range(width)]
     frame = pl.read_csv(
-        data,
+        source,
         has_header=False,
         new_columns=None,
         infer_schema=False,

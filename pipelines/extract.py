@@ -22,6 +22,7 @@ from pipelines.csvfile import (
     LINE,
     CsvTable,
     control_character_problems,
+    input_limit,
     read_csv_table,
     without_repeated_headers,
 )
@@ -72,15 +73,36 @@ def _file_id(*paths: Path | None) -> str:
     return h.hexdigest()[:16]
 
 
-def _problem(condition: pl.Expr, code: str, column: str, detail: pl.Expr | None = None) -> pl.Expr:
-    """One rule: a struct {column, code, detail} where ``condition`` holds, else null."""
-    return pl.when(condition).then(
-        pl.struct(
-            pl.lit(column).alias("column"),
-            pl.lit(code).alias("code"),
-            (detail if detail is not None else pl.lit(None, dtype=pl.String)).alias("detail"),
+@dataclass(frozen=True)
+class _Rule:
+    """One row rule: where ``condition`` holds, a problem {column, code, detail}."""
+
+    condition: pl.Expr
+    code: str | pl.Expr
+    column: str
+    detail: pl.Expr | None = None
+
+
+def _problem(condition: pl.Expr, code: str, column: str, detail: pl.Expr | None = None) -> _Rule:
+    return _Rule(condition, code, column, detail)
+
+
+def _rule_problems(frame: pl.DataFrame, rules: list[_Rule]) -> pl.DataFrame:
+    """Every rule's problems (PROBLEM_SCHEMA), by line and then in the order of ``rules``.
+
+    Each rule filters the frame once: only the rows with a problem are ever materialised.
+    """
+    hits = [
+        frame.filter(rule.condition.fill_null(False)).select(
+            pl.col(LINE).cast(pl.Int64).alias("line"),
+            pl.lit(rule.column, dtype=pl.String).alias("column"),
+            (pl.lit(rule.code) if isinstance(rule.code, str) else rule.code).cast(pl.String).alias("code"),
+            (rule.detail if rule.detail is not None else pl.lit(None)).cast(pl.String).alias("detail"),
+            pl.lit(order, dtype=pl.Int32).alias("_rule"),
         )
-    )
+        for order, rule in enumerate(rules)
+    ]
+    return pl.concat(hits).sort("line", "_rule", maintain_order=True).drop("_rule")
 
 
 def _normalised_code(column: str, aliases: dict[str, str]) -> pl.Expr:
@@ -95,7 +117,7 @@ def read_atena(path: Path, settings: TenkenSettings) -> tuple[pl.DataFrame, int]
         columns=F1B_COLUMNS,
         encoding=settings.input.encoding,
         aliases=settings.columns,
-        max_bytes=settings.input.max_input_bytes,
+        max_bytes=input_limit(settings.input.max_input_bytes),
     )
     frame = table.frame
     dup = frame.filter(pl.col("atena_no").is_not_null() & pl.col("atena_no").is_duplicated())
@@ -137,7 +159,7 @@ def extract(
         encoding=settings.input.encoding,
         aliases=settings.columns,
         optional_absent=("個人番号",) if f1b is not None else (),
-        max_bytes=settings.input.max_input_bytes,
+        max_bytes=input_limit(settings.input.max_input_bytes),
     )
     frame = table.frame
     atena_rows = None
@@ -193,9 +215,9 @@ def extract(
         ),
         _problem(pl.col("name").is_null(), "REQUIRED_BLANK", "氏名"),
         _problem(pl.col("birth_date_text").is_null(), "REQUIRED_BLANK", "生年月日"),
-        _problem(
+        _Rule(
             pl.col("birth_problem").is_not_null(),
-            "DATE",  # replaced by the date problem's own code below
+            pl.col("birth_problem"),  # the date problem's own code
             "生年月日",
             pl.col("birth_date_text"),
         ),
@@ -226,23 +248,8 @@ def extract(
                 pl.col("sex_text"),
             )
         )
-    checked = frame.with_columns(
-        pl.concat_list(rules).list.drop_nulls().alias("_problems"),
-        number.alias("my_number"),
-    )
-    row_problems = (
-        checked.filter(pl.col("_problems").list.len() > 0)
-        .select(pl.col(LINE).alias("line"), "_problems", "birth_problem")
-        .explode("_problems")
-        .unnest("_problems")
-        .with_columns(
-            pl.when(pl.col("code") == "DATE")
-            .then(pl.col("birth_problem"))
-            .otherwise(pl.col("code"))
-            .alias("code")
-        )
-        .select(list(PROBLEM_SCHEMA))
-    )
+    checked = frame.with_columns(number.alias("my_number"))
+    row_problems = _rule_problems(frame, rules)
     control = control_character_problems(frame, F1_COLUMNS)
     value_problems = without_repeated_headers(pl.concat([row_problems, control]), table.problems)
     all_problems = pl.concat([table.problems, value_problems]).cast(PROBLEM_SCHEMA)  # type: ignore[arg-type]

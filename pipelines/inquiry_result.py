@@ -13,7 +13,13 @@ from pathlib import Path
 
 import polars as pl
 
-from pipelines.csvfile import LINE, control_character_problems, read_csv_table, without_repeated_headers
+from pipelines.csvfile import (
+    LINE,
+    control_character_problems,
+    input_limit,
+    read_csv_table,
+    without_repeated_headers,
+)
 from pipelines.dates import parse_compact_dates
 from pipelines.errors import Problem, TenkenInputError, problems_from_frame
 from schemas.codes import ResultCode
@@ -66,7 +72,7 @@ def read_results(
             columns=F3_COLUMNS,
             encoding=settings.input.encoding,
             aliases=settings.columns,
-            max_bytes=settings.input.max_input_bytes,
+            max_bytes=input_limit(settings.input.max_input_bytes),
         )
         problems += problems_from_frame(table.problems, table.file)
         control = control_character_problems(table.frame, F3_COLUMNS)

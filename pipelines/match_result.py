@@ -15,7 +15,7 @@ import polars as pl
 
 from pipelines.errors import Problem, TenkenInputError
 from pipelines.matching.causes import add_causes, describe_causes
-from pipelines.matching.comparisons import build_comparisons, held_fields
+from pipelines.matching.comparisons import Comparison, build_comparisons, held_fields
 from pipelines.matching.levels import compile_judgements
 from pipelines.matching.owners import population_from_extract
 from pipelines.matching.rules import classify, describe_rules
@@ -26,6 +26,8 @@ from schemas.codes import Grade, Scope
 from schemas.match_result import F4_COLUMNS
 
 F4_FILE = "照合結果.csv"
+#: records judged at a time (see ``match``)
+MATCH_CHUNK_ROWS = 1_000_000
 SETTINGS_FILE = "照合設定.json"
 
 
@@ -59,20 +61,20 @@ def match_inputs(extract_records: pl.DataFrame, results: pl.DataFrame) -> pl.Dat
                 )
             ]
         )
-    # the few numbers held by more than one 宛名番号 (a finding in itself)
+    # the few numbers held by more than one 宛名番号 of the extract (a finding in itself):
+    # 対象外 and 要修正 rows count too, since an auto-linked record holding the same number
+    # points straight at the mislinked one
+    held = extract_records.select("atena_no", "my_number").drop_nulls().unique()
     holders = (
-        joined.filter(pl.col("my_number").is_duplicated())
+        held.filter(pl.col("my_number").is_duplicated())
         .group_by("my_number")
         .agg(pl.col("atena_no").alias("_holders"))
     )
+    others = pl.col("_holders").list.set_difference(pl.concat_list(pl.col("atena_no")))
     return (
         joined.join(holders, on="my_number", how="left")
         .with_columns(
-            pl.col("_holders")
-            .list.set_difference(pl.concat_list(pl.col("atena_no")))
-            .list.sort()
-            .list.join(",")
-            .alias("number_shared_by")
+            pl.when(others.list.len() > 0).then(others.list.sort().list.join(",")).alias("number_shared_by")
         )
         .drop("_holders")
     )
@@ -88,11 +90,26 @@ def match(
     in ``inputs`` are.
     """
     comparisons = build_comparisons(settings)
+    population = population_from_extract(extract_records) if extract_records is not None else None
+    # records are judged independently of each other: in slices, so the intermediate forms
+    # of a large round are never all in memory at once
+    parts = [
+        _match_slice(inputs.slice(offset, MATCH_CHUNK_ROWS), settings, comparisons, population)
+        for offset in range(0, max(inputs.height, 1), MATCH_CHUNK_ROWS)
+    ]
+    return pl.concat(parts, how="vertical").sort("inquiry_no")
+
+
+def _match_slice(
+    inputs: pl.DataFrame,
+    settings: MatchSettings,
+    comparisons: tuple[Comparison, ...],
+    population: pl.DataFrame | None,
+) -> pl.DataFrame:
     judged = compile_judgements(inputs, comparisons)
     graded = classify(judged, comparisons, held_fields(settings))
-    population = population_from_extract(extract_records) if extract_records is not None else None
     with_causes = add_causes(graded, settings, population)
-    out = with_causes.select(
+    return with_causes.select(
         "round_id",
         pl.lit(settings.digest()).alias("settings_digest"),
         "inquiry_no",
@@ -121,8 +138,7 @@ def match(
         "juki_address",
         "move_reason",
         "move_date",
-    ).sort("inquiry_no")
-    return out
+    )
 
 
 def match_stats(results: pl.DataFrame) -> MatchStats:

@@ -36,12 +36,22 @@ def _problem_text(codes: pl.Expr) -> pl.Expr:
     )
 
 
-def build_cases(extract_records: pl.DataFrame, match_results: pl.DataFrame | None) -> pl.DataFrame:
-    """The cases of one agency × 事務 × 点検回 (MismatchCases), dangerous first."""
+Frame = pl.DataFrame | pl.LazyFrame
+
+
+def build_cases(extract_records: Frame, match_results: Frame | None) -> pl.DataFrame:
+    """The cases of one agency × 事務 × 点検回 (MismatchCases), dangerous first.
+
+    Lazy frames are read for the B, C and 要修正 rows only.
+    """
     text_cols = [c for _, c in CASE_COLUMNS if c not in ("case_id", "priority", "my_number_masked")]
     parts = []
-    if match_results is not None and match_results.height:
-        graded = match_results.filter(pl.col("grade").is_in([Grade.B.value, Grade.C.value]))
+    graded = (
+        match_results.lazy().filter(pl.col("grade").is_in([Grade.B.value, Grade.C.value])).collect()
+        if match_results is not None
+        else None
+    )
+    if graded is not None and graded.height:
         parts.append(
             graded.select(
                 pl.format("{}-{}", pl.col("round_id"), pl.col("inquiry_no")).alias("case_id"),
@@ -54,7 +64,7 @@ def build_cases(extract_records: pl.DataFrame, match_results: pl.DataFrame | Non
                 ],
             )
         )
-    needs_fix = extract_records.filter(pl.col("scope") == Scope.NEEDS_FIX.value)
+    needs_fix = extract_records.lazy().filter(pl.col("scope") == Scope.NEEDS_FIX.value).collect()
     if needs_fix.height:
         parts.append(
             needs_fix.select(
@@ -122,8 +132,8 @@ class ReviewOutcome:
 
 def review_round(
     store: CaseStore,
-    extract_records: pl.DataFrame,
-    match_results: pl.DataFrame,
+    extract_records: Frame,
+    match_results: Frame,
     *,
     agency: str,
     jimu: str,
@@ -135,12 +145,14 @@ def review_round(
     """不一致確認 for one partition: merge 照合 into the store, apply a returned workbook if
     given (all or nothing; raises ``TenkenInputError``), and write F5 from the store.
     """
-    round_id = extract_records["round_id"][0]
+    round_id = extract_records.lazy().select(pl.col("round_id").first()).collect().item()
     candidates = build_cases(extract_records, match_results)
-    same_round = match_results.height == 0 or match_results["round_id"][0] == round_id
+    # what the merge needs of every 照合 row (the A rows close cases)
+    graded = match_results.lazy().select("round_id", "inquiry_no", "atena_no", "grade").collect()
+    same_round = graded.height == 0 or graded["round_id"][0] == round_id
     merged = None
     if same_round:
-        merged = merge_round(store, agency, jimu, round_id, candidates, match_results, source=source)
+        merged = merge_round(store, agency, jimu, round_id, candidates, graded, source=source)
     imported = None
     if returned_file is not None:
         imported = import_workbook(store, returned_file, expected=(agency, jimu))

@@ -14,7 +14,7 @@ from pathlib import Path
 
 import polars as pl
 
-from pipelines.privacy import write_private
+from pipelines.privacy import private_file
 from schemas.codes import GETA
 
 FORMULA_START = r"^[=+\-@\t\r]"
@@ -56,9 +56,18 @@ def encode_cp932(text: str) -> tuple[bytes, int]:
         _replaced.reset(token)
 
 
+#: rows converted to text and cp932 at a time (the whole file is never one string)
+CSV_CHUNK_ROWS = 200_000
+
+
 def write_csv_cp932(frame: pl.DataFrame, path: Path, *, crlf: bool = True) -> int:
     """Write ``frame`` as cp932 CSV with header (0600, atomic). Returns replaced characters."""
-    text = neutralise_formulas(frame).write_csv(line_terminator="\r\n" if crlf else "\n")
-    data, replaced = encode_cp932(text)
-    write_private(path, data)
+    replaced = 0
+    with private_file(path) as fh:
+        for offset in range(0, max(frame.height, 1), CSV_CHUNK_ROWS):
+            part = neutralise_formulas(frame.slice(offset, CSV_CHUNK_ROWS))
+            text = part.write_csv(include_header=offset == 0, line_terminator="\r\n" if crlf else "\n")
+            data, count = encode_cp932(text)
+            fh.write(data)
+            replaced += count
     return replaced

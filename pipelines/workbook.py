@@ -11,7 +11,17 @@ staff cells as written, plus the partition the workbook belongs to. When the wor
 back, an edited comparison column is detected, and so is a row staff did not touch (it is
 not applied over newer work in the store). The key lives in the store, so the hashes cannot
 simply be recomputed by hand. Cell text is always written as text (never as a formula): a
-name such as ``=HYPERLINK(...)`` stays inert.
+name such as ``=HYPERLINK(...)`` stays inert, and a text cell starting with = + - @, tab or
+CR also carries Excel's quote prefix (the apostrophe of a typed ``'=…``, kept in the style,
+not the value), so editing the cell in Excel does not turn it into a formula either. The
+value itself is unchanged, so the round trip and its hashes are unaffected.
+
+Writing is in bulk: xlsxwriter lays the workbook out (formats, column widths, data
+validation, protection, header rows, the 説明 sheet) without data rows, and polars builds the
+data rows of the two big sheets as XML, a column at a time, streamed into the package in
+place of xlsxwriter's empty ``<sheetData>``: the same cells, styles and escapes xlsxwriter
+writes for an inline string (its ``constant_memory`` form), without its Python cost per cell
+(≈13 µs). Only the keyed hashes of ``_検証`` are computed row by row.
 """
 
 from __future__ import annotations
@@ -19,18 +29,21 @@ from __future__ import annotations
 import hashlib
 import hmac
 import io
-from collections.abc import Mapping
+import re
+import zipfile
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 from pathlib import Path
-from typing import Any
+from typing import IO
 
 import fastexcel
 import polars as pl
 import xlsxwriter
+from xlsxwriter.utility import xl_col_to_name
 
 from pipelines.errors import Problem, TenkenInputError
-from pipelines.privacy import write_private
+from pipelines.privacy import private_file
 from schemas.cases import CASE_STAFF_COLUMNS, HISTORY_COLUMNS, OPEN_STATES, SPECS, STATES
 from schemas.mismatch_review import CASE_COLUMNS
 
@@ -49,7 +62,7 @@ META_KEYS = ("format", "agency", "jimu", "round_id", "store_id", "exported_at")
 
 def _keyed(key: bytes, joined: pl.Series) -> pl.Series:
     return pl.Series(
-        [hmac.new(key, v.encode("utf-8"), hashlib.sha256).hexdigest()[:32] for v in joined],
+        [hmac.digest(key, v.encode("utf-8"), "sha256").hex()[:32] for v in joined],
         dtype=pl.String,
     )
 
@@ -92,12 +105,132 @@ def sort_for_staff(frame: pl.DataFrame) -> pl.DataFrame:
     )
 
 
-def _filled(values: pl.Series) -> list[tuple[int, Any]]:
-    """(row index, value) of the non-empty values of a column."""
-    present = values.to_frame("v").with_row_index("i").filter(pl.col("v").is_not_null())
-    if values.dtype == pl.String:
-        present = present.filter(pl.col("v") != "")
-    return list(present.iter_rows())
+#: first characters that make Excel evaluate what is typed into a cell (formula, DDE)
+_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+
+
+#: rows of sheet XML built and compressed at a time (bounds memory for large rounds)
+XML_CHUNK_ROWS = 50_000
+#: xlsxwriter's escapes for cell text: control characters (but tab and newline) and the two
+#: non-characters become ``_xHHHH_``, after a literal ``_xHHHH_`` got its underscore escaped
+_CONTROL_ESCAPES = {chr(c): f"_x{c:04X}_" for c in (*range(0x00, 0x09), *range(0x0B, 0x20))} | {
+    "\ufffe": "_xFFFE_",
+    "\uffff": "_xFFFF_",
+}
+_XML_ESCAPES = {"&": "&amp;", "<": "&lt;", ">": "&gt;"}
+#: both at once: no escape of one contains a character of the other
+_CELL_ESCAPES = _CONTROL_ESCAPES | _XML_ESCAPES
+#: white space that xlsxwriter keeps with ``xml:space="preserve"`` at either end of a text
+_SPACE = r"[\t\n \x85\xa0\x{1680}\x{2000}-\x{200a}\x{2028}\x{2029}\x{202f}\x{205f}\x{3000}]"
+#: Excel's limit on the text of one cell (UTF-16 units); xlsxwriter truncates beyond it
+_MAX_CELL_TEXT = 32767
+#: day 0 of Excel's serial dates, for dates from 1900-03-01 on
+_EXCEL_EPOCH = date(1899, 12, 30)
+
+
+@dataclass(frozen=True)
+class _Cells:
+    """One column of a sheet's data rows: values, cell style, and the style of a text that
+    starts like a formula (``inert``, Excel's quote prefix)."""
+
+    col: int
+    values: pl.Expr
+    xf: int
+    inert: int | None = None
+    is_date: bool = False
+
+
+def _style(c: _Cells, text: pl.Expr) -> pl.Expr:
+    if c.inert is None:
+        return pl.lit(str(c.xf))
+    starts = text.str.contains(r"^[=+\-@\t\r]")  # _FORMULA_START
+    return pl.when(starts).then(pl.lit(str(c.inert))).otherwise(pl.lit(str(c.xf)))
+
+
+def _cell(c: _Cells, ref: pl.Expr) -> pl.Expr:
+    """The ``<c>`` element xlsxwriter writes for this value, or null for no cell (empty)."""
+    if c.is_date:
+        serial = (c.values - pl.lit(_EXCEL_EPOCH)).dt.total_days().cast(pl.String)
+        return pl.concat_str(pl.lit('<c r="'), ref, pl.lit(f'" s="{c.xf}"><v>'), serial, pl.lit("</v></c>"))
+    text = c.values
+    # xlsxwriter's order: a literal _xHHHH_ first, then control characters, then XML
+    literal = pl.when(text.str.contains("_x", literal=True))
+    unescaped = literal.then(text.str.replace_all(r"(_x[0-9a-fA-F]{4}_)", "_x005F${1}")).otherwise(text)
+    # xml:space="preserve" where the escaped text starts or ends with what Python's ``\s``
+    # matches (control characters are escaped by then)
+    preserve = pl.when(text.str.contains(rf"^{_SPACE}|{_SPACE}$"))
+    return (
+        pl.when(text != "")
+        .then(
+            pl.concat_str(
+                pl.lit('<c r="'),
+                ref,
+                pl.lit('" s="'),
+                _style(c, text),
+                pl.lit('" t="inlineStr"><is><t'),
+                preserve.then(pl.lit(' xml:space="preserve"')).otherwise(pl.lit("")),
+                pl.lit(">"),
+                unescaped.str.replace_many(_CELL_ESCAPES),
+                pl.lit("</t></is></c>"),
+            )
+        )
+        .otherwise(pl.lit(None, dtype=pl.String))
+    )
+
+
+def _rows_xml(frame: pl.DataFrame, cells: Sequence[_Cells], first_row: int) -> Iterator[bytes]:
+    """``<row>`` elements for ``frame`` from Excel row ``first_row`` on, in chunks of bytes."""
+    ordered = sorted(cells, key=lambda c: c.col)
+    for offset in range(0, frame.height, XML_CHUNK_ROWS):
+        part = frame.slice(offset, XML_CHUNK_ROWS)
+        number = (pl.int_range(pl.len(), dtype=pl.Int64) + (first_row + offset)).cast(pl.String)
+        xml = [_cell(c, pl.lit(xl_col_to_name(c.col)) + number) for c in ordered]
+        rows = pl.concat_str(
+            [pl.lit('<row r="'), number, pl.lit('">'), *xml, pl.lit("</row>")], ignore_nulls=True
+        )
+        yield part.select(rows.str.join("")).item().encode("utf-8")
+
+
+def _as_written(text: pl.Expr) -> pl.Expr:
+    """Text as xlsxwriter stores it: at most Excel's 32,767 UTF-16 units a cell."""
+    return (
+        pl.when(text.str.len_chars() > _MAX_CELL_TEXT // 2)
+        .then(
+            text.map_elements(_truncate, return_dtype=pl.String)  # only the rare very long values
+        )
+        .otherwise(text)
+    )
+
+
+def _truncate(text: str) -> str:
+    units = text.encode("utf-16-le")
+    if len(units) <= 2 * _MAX_CELL_TEXT:
+        return text
+    return units[: 2 * _MAX_CELL_TEXT].decode("utf-16-le", errors="ignore")
+
+
+def _inject(package: bytes, out: IO[bytes], rows: Mapping[str, tuple[Iterator[bytes], str]]) -> None:
+    """Copy the xlsx ``package`` to ``out``, adding ``rows[part]`` (chunks of ``<row>``
+    XML, and the sheet's new dimension) after the rows xlsxwriter wrote in that sheet."""
+    with (
+        zipfile.ZipFile(io.BytesIO(package)) as src,
+        zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED, compresslevel=1) as dst,
+    ):
+        for info in src.infolist():
+            data = src.read(info.filename)
+            if info.filename not in rows:
+                dst.writestr(info, data, compress_type=zipfile.ZIP_DEFLATED)
+                continue
+            chunks, dimension = rows[info.filename]
+            xml = re.sub(
+                r'<dimension ref="[^"]*"/>', f'<dimension ref="{dimension}"/>', data.decode("utf-8"), count=1
+            )
+            cut = xml.index("</sheetData>")
+            with dst.open(info.filename, "w", force_zip64=True) as fh:  # compresslevel 1
+                fh.write(xml[:cut].encode("utf-8"))
+                for chunk in chunks:
+                    fh.write(chunk)
+                fh.write(xml[cut:].encode("utf-8"))
 
 
 def write_workbook(
@@ -134,19 +267,19 @@ def write_workbook(
         {"bold": True, "bg_color": "#FFF2CC", "border": 1, "text_wrap": True, "valign": "top", "locked": True}
     )
     ro = book.add_format({"bg_color": "#F2F2F2", "locked": True})
+    ro_inert = book.add_format({"bg_color": "#F2F2F2", "locked": True, "quote_prefix": True})
     ro_c = book.add_format({"bg_color": "#FCE4D6", "locked": True, "bold": True})
     editable = book.add_format({"locked": False})
+    editable_inert = book.add_format({"locked": False, "quote_prefix": True})
     editable_date = book.add_format({"locked": False, "num_format": "yyyy/mm/dd"})
 
     sheet = book.add_worksheet(SHEET)
     # cells take their column's format (grey and locked, or open for input); only non-empty
-    # cells are written, which keeps a sheet of 100k cases to seconds
+    # cells are written, in bulk after xlsxwriter has laid the sheet out (``_inject``)
     for j, (title, code) in enumerate(READONLY_COLUMNS):
         sheet.write_string(0, j, title, header)
         wide = code in ("grade_reason", "likely_cause", "biz_address", "juki_address")
         sheet.set_column(j, j, 28 if wide else 14, ro)
-        for i, text in _filled(frame[code].cast(pl.String)):
-            sheet.write_string(i + 1, j, text)
     grade_col = [c for _, c in READONLY_COLUMNS].index("grade")
     if n:
         sheet.conditional_format(
@@ -158,11 +291,6 @@ def write_workbook(
         j = base + k
         sheet.write_string(0, j, col.contract, staff_header)
         sheet.set_column(j, j, col.width, editable_date if col.is_date else editable)
-        for i, value in _filled(frame[col.name]):
-            if isinstance(value, date):
-                sheet.write_datetime(i + 1, j, datetime(value.year, value.month, value.day))
-            else:
-                sheet.write_string(i + 1, j, str(value))
         if n == 0:
             continue
         if col.choices:
@@ -193,8 +321,9 @@ def write_workbook(
                     "error_message": f"日付（{today:%Y/%m/%d} 以前）を入力してください",
                 },
             )
+    last_col = base + len(CASE_STAFF_COLUMNS) - 1
     sheet.freeze_panes(1, 3)
-    sheet.autofilter(0, 0, max(n, 1), base + len(CASE_STAFF_COLUMNS) - 1)
+    sheet.autofilter(0, 0, max(n, 1), last_col)
     sheet.protect(
         "",
         {
@@ -209,18 +338,61 @@ def write_workbook(
 
     check = book.add_worksheet(CHECK_SHEET)
     check.write_row(0, 0, ["case_id", "readonly_hash", "staff_hash"])
-    check.write_column(1, 0, frame["case_id"].to_list())
-    check.write_column(1, 1, readonly_hashes(frame, key).to_list())
-    check.write_column(1, 2, staff_hashes(staff, key).to_list())
     block = {"format": FORMAT, **meta}
-    for row, name in enumerate(META_KEYS):
-        check.write_string(row, 5, name)
-        check.write_string(row, 6, block.get(name, ""))
+    check.write_string(0, 5, META_KEYS[0])
+    check.write_string(0, 6, block.get(META_KEYS[0], ""))
     check.hide()
 
     _write_help(book, info, n)
+    # the style numbers of the data cells' formats; asking registers a format in styles.xml
+    # even though no cell xlsxwriter writes uses it (the data cells are added below)
+    xf = {f: f._get_xf_index() for f in (ro, ro_inert, editable, editable_inert, editable_date)}
     book.close()
-    write_private(path, buffer.getvalue())
+
+    data = [
+        _Cells(j, _as_written(pl.col(code).cast(pl.String)), xf[ro], xf[ro_inert])
+        for j, (_, code) in enumerate(READONLY_COLUMNS)
+    ]
+    for k, col in enumerate(CASE_STAFF_COLUMNS):
+        if frame.schema[col.name] == pl.Date:
+            data.append(_Cells(base + k, pl.col(col.name), xf[editable_date], is_date=True))
+        else:
+            values = _as_written(pl.col(col.name).cast(pl.String))
+            data.append(_Cells(base + k, values, xf[editable], xf[editable_inert]))
+    # ``_検証``: a row of hashes per case; rows 2–6 also hold the rest of the partition block
+    rest = [(k, block.get(k, "")) for k in META_KEYS[1:]]
+    height = max(n, len(rest))
+    padding = [None] * (height - n)
+    checks = pl.DataFrame(
+        {
+            "case_id": [*frame["case_id"], *padding],
+            "readonly_hash": [*readonly_hashes(frame, key), *padding],
+            "staff_hash": [*staff_hashes(staff, key), *padding],
+            "meta_key": [k for k, _ in rest] + [None] * (height - len(rest)),
+            "meta_value": [v for _, v in rest] + [None] * (height - len(rest)),
+        },
+        schema=dict.fromkeys(("case_id", "readonly_hash", "staff_hash", "meta_key", "meta_value"), pl.String),
+    )
+    plain = 0  # xlsxwriter's default style, as write_column/write_string without a format
+    check_cells = [
+        _Cells(j, pl.col(c), plain)
+        for j, c in (
+            (0, "case_id"),
+            (1, "readonly_hash"),
+            (2, "staff_hash"),
+            (5, "meta_key"),
+            (6, "meta_value"),
+        )
+    ]
+    rows = {
+        "xl/worksheets/sheet1.xml": (
+            _rows_xml(frame, data, FIRST_ROW),
+            f"A1:{xl_col_to_name(last_col)}{n + 1}",
+        ),
+        "xl/worksheets/sheet2.xml": (_rows_xml(checks, check_cells, FIRST_ROW), f"A1:G{height + 1}"),
+    }
+    with private_file(path) as fh:
+        _inject(buffer.getvalue(), fh, rows)
     return n
 
 

@@ -22,7 +22,7 @@ from assets.definitions import defs
 from assets.instance import open_instance
 from assets.monthly_report import monthly_report_job, recheck_calendar_job
 from assets.partitions import PartitionScope, register
-from pipelines import agencies, reporting
+from pipelines import agencies, evidence, reporting
 from pipelines.errors import TenkenInputError
 from schemas.config import TenkenSettings, load_settings
 
@@ -80,6 +80,10 @@ def _execute(
 ) -> RunOutcome:
     """Run ``job_name`` for a partition (agency × 事務, a month, or none) in the home's instance."""
     _quiet_dagster()
+    if job_name in (PHASE1, PHASE2) and home.settings().evidence.enabled:
+        # Great Expectations loads in a child while the stages run (one child per process,
+        # reused by later phases, stopped at exit)
+        evidence.prewarm()
     instance = home.instance()
     if isinstance(scope, PartitionScope):
         register(instance, scope.agency, scope.jimu)

@@ -11,6 +11,8 @@ from __future__ import annotations
 
 import csv
 import io
+import re
+from datetime import date
 from pathlib import Path
 
 import polars as pl
@@ -18,7 +20,11 @@ import pytest
 from openpyxl import load_workbook
 from typer.testing import CliRunner
 
+from pipelines.cases.importer import import_workbook
+from pipelines.cases.merge import merge_round
+from pipelines.cases.store import CaseStore
 from tenken.cli import app
+from tests.cases.factory import Sheet, candidates, export, graded
 from tests.fixtures.bad_input import corpus
 
 pytestmark = pytest.mark.slow
@@ -85,13 +91,58 @@ def test_no_output_cell_is_a_formula(tmp_path: Path, monkeypatch: pytest.MonkeyP
     f4_text = "".join(csv_cells(f4 / "照合結果.csv"))
     assert "'" + EVIL[0] in f4_text and "'" + EVIL[1] in f4_text  # they did reach F4, neutralised
 
-    seen = set()
+    assert_inert(books)
+    seen = {v.lstrip("'") for path in books for v in xlsx_texts(path)}
+    assert set(EVIL) <= seen  # the workbook holds such text, as text
+
+
+def xlsx_texts(path: Path) -> list[str]:
+    book = load_workbook(path)
+    return [
+        cell.value
+        for sheet in book.worksheets
+        for row in sheet.iter_rows()
+        for cell in row
+        if isinstance(cell.value, str)
+    ]
+
+
+def assert_inert(books: list[Path]) -> None:
+    """No cell is a formula, and every text cell Excel would run once edited (= + - @, tab,
+    CR) carries the quote prefix (the xlsx form of a typed apostrophe)."""
     for path in books:
         book = load_workbook(path)
         for sheet in book.worksheets:
             for row in sheet.iter_rows():
                 for cell in row:
-                    assert cell.data_type != "f", f"{path.name}!{sheet.title}!{cell.coordinate}"
-                    if isinstance(cell.value, str):
-                        seen.add(cell.value.lstrip("'"))
-    assert set(EVIL) & seen  # the workbook holds such text, as text
+                    where = f"{path.name}!{sheet.title}!{cell.coordinate}"
+                    assert cell.data_type != "f", where
+                    if isinstance(cell.value, str) and re.match(FORMULA, cell.value):
+                        assert cell.quotePrefix, where
+
+
+def test_staff_text_written_back_into_f5_stays_text(tmp_path: Path) -> None:
+    """What staff typed (備考, 是正内容, 担当者) comes back into the next F5 from the store: a
+    note such as ``=1+1`` or ``-2+3`` is written as quote-prefixed text, and the workbook
+    still imports unchanged (the prefix is style, not value)."""
+    frame = candidates("2026", [{"inquiry_no": "0000000001", "grade": "C", "juki_address": EVIL[1]}])
+    with CaseStore.open(f"sqlite:///{tmp_path / 'store' / 'cases.sqlite'}") as store:
+        merge_round(store, AGENCY, JIMU, "2026", frame, graded(frame), source="照合 test")
+        sheet = Sheet(export(store, tmp_path / "f5.xlsx"))
+        sheet.fill(
+            "2026-0000000001",
+            状態="確認中",
+            担当者="@山田",
+            確認方法="電話",
+            備考="=1+1",
+            是正内容="-2+3",
+            確認日=date(2026, 11, 2),
+        )
+        for header in ("備考", "是正内容"):  # typed as text ('=1+1), as Excel saves it: not a formula
+            sheet.ws.cell(sheet.row["2026-0000000001"], sheet.col[header]).data_type = "s"
+        assert import_workbook(store, sheet.save()).applied == 1
+        again = export(store, tmp_path / "again.xlsx")
+        assert_inert([again])
+        texts = set(xlsx_texts(again))
+        assert {"@山田", "=1+1", "-2+3", EVIL[1]} <= texts
+        assert import_workbook(store, again).applied == 0  # round trip intact
