@@ -97,7 +97,65 @@ def digest(key: bytes, value: Any) -> str | None:
     if value is None or value == "":
         return None
     text = str(_plain(value)).encode("utf-8")
-    return "hmac:" + hmac.new(key, text, hashlib.sha256).hexdigest()[:32]
+    return "hmac:" + hmac.digest(key, text, "sha256").hex()[:32]
+
+
+def keyed_digests(key: bytes, values: Iterable[str]) -> list[str]:
+    """``digest`` of many non-blank texts: the same HMAC-SHA256 (RFC 2104), with the key's
+    inner and outer blocks hashed once instead of once per value."""
+    block = hashlib.sha256().block_size
+    if len(key) > block:
+        key = hashlib.sha256(key).digest()
+    key = key.ljust(block, b"\0")
+    inner = hashlib.sha256(bytes(b ^ 0x36 for b in key)).copy
+    outer = hashlib.sha256(bytes(b ^ 0x5C for b in key)).copy
+    out = []
+    for value in values:
+        i = inner()
+        i.update(value.encode("utf-8"))
+        o = outer()
+        o.update(i.digest())
+        out.append("hmac:" + o.hexdigest()[:32])
+    return out
+
+
+def digest_columns(frame: pl.DataFrame, columns: Iterable[str], key: bytes) -> pl.DataFrame:
+    """``digest`` of every value of the text ``columns``, vectorised: each distinct value is
+    hashed once (dates, sexes, addresses and masked numbers repeat a lot), then mapped back
+    with one join over the columns stacked end to end."""
+    columns = list(columns)
+    if not columns or frame.height == 0:
+        return frame
+    stacked = pl.concat([frame.get_column(c).cast(pl.String) for c in columns]).alias("value")
+    values = [v for v in stacked.unique().to_list() if v]  # blank (null, "") stays blank
+    hashed = pl.DataFrame(
+        {"value": values, "digest": keyed_digests(key, values)},
+        schema={"value": pl.String, "digest": pl.String},
+    )
+    digests = stacked.to_frame().join(hashed, on="value", how="left", maintain_order="left")["digest"]
+    n = frame.height
+    return frame.with_columns(digests.slice(i * n, n).alias(c) for i, c in enumerate(columns))
+
+
+#: what ``json.dumps(ensure_ascii=False)`` escapes in a string, and how
+_JSON_ESCAPES: dict[str, str] = {
+    "\\": "\\\\",
+    '"': '\\"',
+    **{chr(i): json.dumps(chr(i))[1:-1] for i in range(0x20)},
+}
+
+
+def _escaped(expr: pl.Expr) -> pl.Expr:
+    return expr.str.replace_many(list(_JSON_ESCAPES), list(_JSON_ESCAPES.values()))
+
+
+def _quoted(escaped: pl.Expr, quote: str = '"') -> pl.Expr:
+    return pl.concat_str(pl.lit(quote), escaped, pl.lit(quote)).fill_null(pl.lit("null"))
+
+
+def json_literal(expr: pl.Expr) -> pl.Expr:
+    """A text column as ``json.dumps(value, ensure_ascii=False)`` writes it (null → ``null``)."""
+    return _quoted(_escaped(expr.cast(pl.String)))
 
 
 def changes_text(changes: Mapping[str, tuple[Any, Any]], key: bytes) -> str:
@@ -108,6 +166,59 @@ def changes_text(changes: Mapping[str, tuple[Any, Any]], key: bytes) -> str:
         for k, (old, new) in changes.items()
     }
     return json.dumps(body, ensure_ascii=False, sort_keys=True, separators=(",", ":"))
+
+
+def initial_changes(frame: pl.DataFrame, fields: Iterable[str], key: bytes) -> pl.DataFrame:
+    """``changes_text`` of events that set ``fields`` from nothing to the frame's values,
+    vectorised. Grain: one row per row of ``frame``:
+
+    * ``changes``: the same text as ``changes_text({f: (None, row[f]) for f in fields if
+      row[f] is not None}, key)`` (keys sorted, personal values as digests);
+    * ``changes_literal``: that text as a JSON string (``json.dumps(changes)``), as the link
+      hash serialises it, built from the same pieces escaped twice (the pieces are short;
+      escaping the whole text again would cost more).
+
+    Columns may be text, integers, booleans or dates.
+    """
+    fields = sorted(fields)
+    redacted = [f for f in fields if f in REDACTED_FIELDS]
+    hashed = digest_columns(frame.select(redacted), redacted, key)
+    once, twice = [], []
+    for name in fields:
+        column, dtype = pl.col(name), frame.schema[name]
+        if name in REDACTED_FIELDS:
+            if not (dtype == pl.String or dtype == pl.Date or dtype == pl.Null):
+                raise TypeError(f"{name}: a digested field must be text or a date, not {dtype}")
+            hashed_value = pl.col(f"_digest_{name}")  # hmac:<hex>, nothing to escape
+            value, value_literal = _quoted(hashed_value), _quoted(hashed_value, '\\"')
+        elif dtype == pl.Boolean:
+            value = value_literal = pl.when(column).then(pl.lit("true")).otherwise(pl.lit("false"))
+        elif dtype.is_integer():
+            value = value_literal = column.cast(pl.String)
+        elif dtype == pl.String or dtype == pl.Date or dtype == pl.Null:
+            escaped = _escaped(column.cast(pl.String))
+            value, value_literal = _quoted(escaped), _quoted(_escaped(escaped), '\\"')
+        else:
+            raise TypeError(f"{name}: no canonical JSON for {dtype}")
+        prefix = json.dumps(name, ensure_ascii=False) + ":[null,"
+        prefix_literal = json.dumps(prefix, ensure_ascii=False)[1:-1]
+        present = column.is_not_null()
+        once.append(pl.when(present).then(pl.concat_str(pl.lit(prefix), value, pl.lit("]"))))
+        twice.append(pl.when(present).then(pl.concat_str(pl.lit(prefix_literal), value_literal, pl.lit("]"))))
+    if not fields:
+        return frame.select(pl.lit("{}").alias("changes"), pl.lit('"{}"').alias("changes_literal"))
+    return (
+        frame.select(fields)
+        .with_columns(hashed.get_column(f).alias(f"_digest_{f}") for f in redacted)
+        .select(
+            pl.concat_str(
+                pl.lit("{"), pl.concat_str(once, separator=",", ignore_nulls=True), pl.lit("}")
+            ).alias("changes"),
+            pl.concat_str(
+                pl.lit('"{'), pl.concat_str(twice, separator=",", ignore_nulls=True), pl.lit('}"')
+            ).alias("changes_literal"),
+        )
+    )
 
 
 def link_hash(row: Mapping[str, Any]) -> str:
@@ -144,8 +255,10 @@ def chain(
     source: str,
     source_sha256: str | None,
 ) -> list[dict[str, Any]]:
-    """Rows for ``case_events``, linked after the current head. One loop over the new events
-    only (a merge or an import touches B/C cases, never a whole file)."""
+    """Rows for ``case_events``, linked after the current head, one event at a time.
+
+    The reference form of the chain (what ``verify`` checks link by link); the store writes
+    through ``chain_frame``, which gives the same rows in bulk."""
     rows = []
     prev, seq = head_hash, head_seq
     for e in events:
@@ -170,6 +283,97 @@ def chain(
         row["hash"] = prev = link_hash(row)
         rows.append(row)
     return rows
+
+
+#: an event before it is linked into the chain (what ``chain_frame`` takes), in order
+EVENT_INPUT_COLUMNS: tuple[str, ...] = (
+    "agency",
+    "jimu",
+    "case_id",
+    "kind",
+    "from_state",
+    "to_state",
+    "changes",
+    "actor",
+    "reviewer",
+)
+EVENT_COLUMNS: tuple[str, ...] = tuple(c.name for c in case_events.columns)
+
+
+def events_input(events: Iterable[NewEvent], key: bytes) -> pl.DataFrame:
+    """``events`` as the frame ``chain_frame`` takes (their changes as ``changes_text``)."""
+    rows = [
+        (
+            e.agency,
+            e.jimu,
+            e.case_id,
+            e.kind,
+            e.from_state,
+            e.to_state,
+            changes_text(e.changes, key),
+            e.actor,
+            e.reviewer,
+        )
+        for e in events
+    ]
+    return pl.DataFrame(rows, schema=dict.fromkeys(EVENT_INPUT_COLUMNS, pl.String), orient="row")
+
+
+def chain_frame(
+    events: pl.DataFrame,
+    *,
+    head_seq: int,
+    head_hash: str,
+    at: str,
+    recorded_by: str,
+    source: str,
+    source_sha256: str | None,
+) -> pl.DataFrame:
+    """``chain`` for a frame of events (``EVENT_INPUT_COLUMNS``, and optionally
+    ``changes_literal``, the changes as a JSON string, from ``initial_changes``): the same
+    rows, in bulk.
+
+    The content of each link (``link_hash``) is serialised by polars up to its ``prev_hash``;
+    the chain itself is sequential, so the loop only appends the previous hash and hashes.
+    Grain: one row per event, ``EVENT_COLUMNS``.
+    """
+    n = events.height
+    if "changes_literal" not in events.columns:
+        events = events.with_columns(json_literal(pl.col("changes")).alias("changes_literal"))
+    rows = events.select(
+        pl.int_range(head_seq + 1, head_seq + 1 + n, dtype=pl.Int64).alias("seq"),
+        pl.lit(at, dtype=pl.String).alias("at"),
+        *(pl.col(c).cast(pl.String) for c in EVENT_INPUT_COLUMNS),
+        pl.lit(recorded_by, dtype=pl.String).alias("recorded_by"),
+        pl.lit(source, dtype=pl.String).alias("source"),
+        pl.lit(source_sha256, dtype=pl.String).alias("source_sha256"),
+        "changes_literal",
+    )
+    constants = {"at": at, "recorded_by": recorded_by, "source": source, "source_sha256": source_sha256}
+    pieces: list[pl.Expr] = [pl.lit("["), pl.col("seq").cast(pl.String)]
+    for name in EVENT_COLUMNS[1:-2]:  # at … source_sha256 (not prev_hash, hash)
+        if name in constants:
+            value = pl.lit(json.dumps(constants[name], ensure_ascii=False))
+        elif name == "changes":
+            value = pl.col("changes_literal")
+        else:
+            value = json_literal(pl.col(name))
+        pieces += [pl.lit(","), value]
+    pieces.append(pl.lit(',"'))
+    prefixes = rows.select(pl.concat_str(pieces).cast(pl.Binary)).to_series().to_list()
+    # link_hash's JSON list is the prefix, then the previous hash: b'…,"<prev_hash>"]'
+    hashes: list[bytes] = []
+    prev, sha256 = head_hash.encode(), hashlib.sha256
+    for prefix in prefixes:
+        link = sha256(prefix)
+        link.update(prev + b'"]')
+        prev = link.hexdigest().encode()
+        hashes.append(prev)
+    hashed = pl.Series("hash", hashes, dtype=pl.Binary).cast(pl.String)
+    return rows.with_columns(
+        hashed.shift(1, fill_value=head_hash).alias("prev_hash"),
+        hashed,
+    ).select(EVENT_COLUMNS)
 
 
 @dataclass

@@ -15,7 +15,9 @@ with the cases the store already holds for that round:
   dropped: it stays as it is and the fact is noted once.
 
 Running the same merge twice changes nothing the second time. Grain of the comparison:
-one row per case; the Python loop runs over changed cases only.
+one row per case; the Python loop runs over changed cases only. New cases (all of them on
+the first run of a round) are built as frames: their records, and their 案件作成 events with
+the changes text made by polars (``audit.initial_changes``), written in bulk.
 """
 
 from __future__ import annotations
@@ -25,21 +27,56 @@ from typing import Any
 
 import polars as pl
 
-from pipelines.cases.audit import NewEvent
+from pipelines.cases.audit import EVENT_INPUT_COLUMNS, NewEvent, events_input, initial_changes, json_literal
 from pipelines.cases.machine import closes_on_rematch
-from pipelines.cases.store import CaseStore, CaseUpdate, timestamp
+from pipelines.cases.store import CASE_COLUMNS_IN_ORDER, CaseStore, CaseUpdate, timestamp
 from pipelines.cases.tables import HISTORY_FIELDS, RECORD_FIELDS, SNAPSHOT_FIELDS, STAFF_FIELDS
 from pipelines.privacy import mask_expr
 from schemas.cases import SYSTEM_ACTOR, CaseState, EventKind
 from schemas.codes import Grade
 
+#: what the 案件作成 event of a new case records: every field it is opened with but the state
+#: (which is the event's to_state); fields left blank are not listed
+OPENED_FIELDS: tuple[str, ...] = tuple(f for f in RECORD_FIELDS if f != "state")
+
 
 @dataclass
 class MergePlan:
-    inserts: list[dict[str, Any]] = field(default_factory=list)
+    """What a merge writes: ``inserts`` (new case records, one row per case, every column of
+    ``cases``; each gets a 案件作成 event, written first) and the ``updates`` and ``events``
+    of the cases already in the store."""
+
+    inserts: pl.DataFrame = field(
+        default_factory=lambda: pl.DataFrame(schema=dict.fromkeys(CASE_COLUMNS_IN_ORDER, pl.String))
+    )
     updates: list[CaseUpdate] = field(default_factory=list)
     events: list[NewEvent] = field(default_factory=list)
     counts: dict[str, int] = field(default_factory=dict)
+
+    def event_frame(self, key: bytes) -> pl.DataFrame:
+        """Every event of the plan, in order (``audit.EVENT_INPUT_COLUMNS``): the 案件作成
+        events of the new cases, then the events of the cases already in the store."""
+        opened = pl.concat(
+            [
+                self.inserts.select(
+                    "agency",
+                    "jimu",
+                    "case_id",
+                    pl.lit(EventKind.OPENED.value, dtype=pl.String).alias("kind"),
+                    pl.lit(None, dtype=pl.String).alias("from_state"),
+                    pl.col("state").alias("to_state"),
+                ),
+                initial_changes(self.inserts, OPENED_FIELDS, key),
+            ],
+            how="horizontal",
+        ).with_columns(
+            pl.lit(SYSTEM_ACTOR, dtype=pl.String).alias("actor"),
+            pl.lit(None, dtype=pl.String).alias("reviewer"),
+        )
+        others = events_input(self.events, key)
+        others = others.with_columns(json_literal(pl.col("changes")).alias("changes_literal"))
+        columns = [*EVENT_INPUT_COLUMNS, "changes_literal"]
+        return pl.concat([opened.select(columns), others.select(columns)])
 
 
 def case_snapshots(candidates: pl.DataFrame) -> pl.DataFrame:
@@ -93,28 +130,25 @@ def plan_merge(
     plan = MergePlan()
     snaps = case_snapshots(candidates)
 
-    new = snaps.join(existing.select("case_id"), on="case_id", how="anti")
-    if new.height:
-        new = new.join(_latest_previous(previous), on="atena_no", how="left")
-    for row in new.iter_rows(named=True):
-        record: dict[str, Any] = {
-            "agency": agency,
-            "jimu": jimu,
-            **{f: row.get(f) for f in ("case_id", "round_id", *SNAPSHOT_FIELDS, *HISTORY_FIELDS)},
-            **dict.fromkeys(STAFF_FIELDS),
-            "state": CaseState.NOT_STARTED.value,
-            "in_latest_match": True,
-            "state_before_rematch": None,
-            "opened_at": at,
-            "updated_at": at,
-        }
-        plan.inserts.append(record)
-        initial = {f: (None, record[f]) for f in RECORD_FIELDS if f != "state" and record[f] is not None}
-        plan.events.append(
-            NewEvent(
-                agency, jimu, row["case_id"], EventKind.OPENED, None, record["state"], initial, SYSTEM_ACTOR
-            )
-        )
+    new = snaps.join(existing.select("case_id"), on="case_id", how="anti").join(
+        _latest_previous(previous), on="atena_no", how="left"
+    )
+    plan.inserts = new.select(
+        pl.lit(agency, dtype=pl.String).alias("agency"),
+        pl.lit(jimu, dtype=pl.String).alias("jimu"),
+        "case_id",
+        "round_id",
+        *SNAPSHOT_FIELDS,
+        *HISTORY_FIELDS,
+        *(
+            pl.lit(CaseState.NOT_STARTED.value if f == "state" else None, dtype=pl.String).alias(f)
+            for f in STAFF_FIELDS
+        ),
+        pl.lit(True).alias("in_latest_match"),
+        pl.lit(None, dtype=pl.String).alias("state_before_rematch"),
+        pl.lit(at, dtype=pl.String).alias("opened_at"),
+        pl.lit(at, dtype=pl.String).alias("updated_at"),
+    ).select(CASE_COLUMNS_IN_ORDER)
 
     both = snaps.join(existing, on="case_id", how="inner", suffix="_old")
     differs = pl.any_horizontal([pl.col(f).ne_missing(pl.col(f"{f}_old")) for f in SNAPSHOT_FIELDS])
@@ -225,7 +259,7 @@ def plan_merge(
         )
         noted += 1
     plan.counts = {
-        "新規": len(plan.inserts),
+        "新規": plan.inserts.height,
         "照合結果の更新": updated,
         "再照合で一致": closed,
         "再開": reopened,
@@ -261,7 +295,8 @@ def merge_round(
         )
         store.insert_cases(conn, plan.inserts)
         store.update_cases(conn, plan.updates, at)
-        store.append_events(conn, plan.events, at=at, source=source, recorded_by=recorded_by)
-        if plan.inserts:
+        events = plan.event_frame(store.key)
+        store.append_events(conn, events, at=at, source=source, recorded_by=recorded_by)
+        if plan.inserts.height:
             store.refresh_statistics(conn)
     return plan.counts

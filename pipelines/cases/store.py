@@ -17,6 +17,8 @@ from __future__ import annotations
 
 import contextlib
 import getpass
+import io
+import itertools
 import os
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
@@ -30,7 +32,7 @@ from alembic.runtime.environment import EnvironmentContext
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
 
-from pipelines.cases.audit import NewEvent, Verification, chain, now, stamp, verify
+from pipelines.cases.audit import NewEvent, Verification, chain_frame, events_input, now, stamp, verify
 from pipelines.cases.tables import KEY, RECORD_FIELDS, case_events, cases, chain_head, metadata, store_meta
 from pipelines.privacy import FILE_MODE, private_dir
 from schemas.config import CaseStoreSettings
@@ -258,8 +260,11 @@ class CaseStore:
 
     # writes (inside ``writing``) ---------------------------------------------------------
 
-    def insert_cases(self, conn: sa.Connection, records: Sequence[Mapping[str, Any]]) -> None:
-        if records:
+    def insert_cases(self, conn: sa.Connection, records: pl.DataFrame | Sequence[Mapping[str, Any]]) -> None:
+        """New case records: a frame with every column of ``cases`` (or a list of mappings)."""
+        if isinstance(records, pl.DataFrame):
+            bulk_insert(conn, cases, records)
+        elif records:
             conn.execute(sa.insert(cases), list(records))
 
     def refresh_statistics(self, conn: sa.Connection) -> None:
@@ -292,20 +297,23 @@ class CaseStore:
     def append_events(
         self,
         conn: sa.Connection,
-        events: Sequence[NewEvent],
+        events: Sequence[NewEvent] | pl.DataFrame,
         *,
         at: str,
         source: str,
         source_sha256: str | None = None,
         recorded_by: str | None = None,
     ) -> int:
-        """Link ``events`` after the chain head and store them. Returns how many were written."""
-        if not events:
+        """Link ``events`` after the chain head and store them. Returns how many were written.
+
+        ``events`` are ``NewEvent``s, or a frame of ``audit.EVENT_INPUT_COLUMNS`` whose
+        ``changes`` are already canonical JSON (``audit.initial_changes_text`` in bulk)."""
+        frame = events if isinstance(events, pl.DataFrame) else events_input(events, self.key)
+        if frame.height == 0:
             return 0
         seq, prev = self.head(conn)
-        rows = chain(
-            events,
-            key=self.key,
+        rows = chain_frame(
+            frame,
             head_seq=seq,
             head_hash=prev,
             at=at,
@@ -313,14 +321,82 @@ class CaseStore:
             source=source,
             source_sha256=source_sha256,
         )
-        conn.execute(sa.insert(case_events), rows)
-        conn.execute(
-            sa.update(chain_head)
-            .where(chain_head.c.id == 1)
-            .values(seq=rows[-1]["seq"], hash=rows[-1]["hash"])
-        )
-        return len(rows)
+        bulk_insert(conn, case_events, rows)
+        last_seq, last_hash = rows.row(-1, named=True)["seq"], rows.row(-1, named=True)["hash"]
+        conn.execute(sa.update(chain_head).where(chain_head.c.id == 1).values(seq=last_seq, hash=last_hash))
+        return rows.height
 
 
 def timestamp() -> str:
     return stamp(now())
+
+
+def bulk_insert(conn: sa.Connection, table: sa.Table, frame: pl.DataFrame) -> None:
+    """Insert every row of ``frame`` (one column per column of ``table``) in the connection's
+    transaction, without a Python dict per row: ``COPY`` on PostgreSQL, the driver's
+    ``executemany`` over tuples on SQLite. Stores what ``sa.insert`` would: text, integers,
+    booleans (SQLite 1/0), nulls; date columns must be null or ISO text."""
+    if frame.height == 0:
+        return
+    names = [c.name for c in table.columns]
+    frame = frame.select(names)
+    quote = conn.dialect.identifier_preparer.quote
+    columns = ", ".join(quote(n) for n in names)
+    dialect = conn.dialect.name
+    if dialect not in ("postgresql", "sqlite"):
+        conn.execute(sa.insert(table), frame.to_dicts())
+        return
+    driver: Any = conn.connection.dbapi_connection  # the transaction SQLAlchemy began
+    cursor = driver.cursor()
+    try:
+        if dialect == "postgresql":
+            # CSV with every text quoted: an unquoted \N is null, "" an empty text
+            data: io.IOBase
+            if driver.encoding in ("UTF8", "UNICODE"):  # polars writes UTF-8: hand it over as is
+                data = io.BytesIO()
+                frame.write_csv(data, include_header=False, null_value="\\N", quote_style="non_numeric")
+                data.seek(0)
+            else:
+                data = io.StringIO(
+                    frame.write_csv(include_header=False, null_value="\\N", quote_style="non_numeric")
+                )
+            cursor.copy_expert(
+                f"COPY {quote(table.name)} ({columns}) FROM STDIN WITH (FORMAT csv, NULL '\\N')",
+                data,
+                size=1 << 20,
+            )
+        else:
+            # a value every row shares (the new cases' blank staff columns, an event's time and
+            # source) is written once into the statement instead of bound per row
+            shared = {c: _sqlite_literal(frame[c][0]) for c in _constant_columns(frame)}
+            varying = [c for c in names if shared.get(c) is None]
+            values = ", ".join(shared.get(c) or "?" for c in names)
+            rows = (
+                zip(*(frame.get_column(c).to_list() for c in varying), strict=True)
+                if varying
+                else itertools.repeat((), frame.height)
+            )
+            cursor.executemany(f"INSERT INTO {quote(table.name)} ({columns}) VALUES ({values})", rows)
+    finally:
+        cursor.close()
+
+
+def _constant_columns(frame: pl.DataFrame) -> list[str]:
+    # comparing with the first value stops at the first differing byte; n_unique would hash
+    # every long text (an event's changes) in full
+    same = frame.select(pl.all().eq_missing(pl.all().first()).all()).row(0)
+    return [c for c, constant in zip(frame.columns, same, strict=True) if constant]
+
+
+def _sqlite_literal(value: Any) -> str | None:
+    """``value`` as an SQLite literal storing what binding it would store, or None when it is
+    better bound (types other than text, integers, booleans and null)."""
+    if value is None:
+        return "NULL"
+    if isinstance(value, bool):
+        return "1" if value else "0"
+    if isinstance(value, int):
+        return str(value)
+    if isinstance(value, str) and "\x00" not in value:
+        return "'" + value.replace("'", "''") + "'"
+    return None
