@@ -41,15 +41,31 @@ def schema_check_spec(asset: str) -> dg.AssetCheckSpec:
         )
 
 
-def schema_result(model: type[pa.DataFrameModel], frame: pl.DataFrame) -> dg.AssetCheckResult:
+def contract_failures(model: type[pa.DataFrameModel], frame: pl.DataFrame) -> pl.DataFrame:
+    """One row per (column, check) ``frame`` breaks, with how many failure cases (件数)."""
     try:
         model.validate(frame, lazy=True)
     except pandera.errors.SchemaErrors as e:
         cases = e.failure_cases
-        summary = (
-            cases.group_by("column", "check").agg(pl.len().alias("件数")).sort("件数", descending=True)
+        return (
+            cases.group_by("column", "check").agg(pl.len().alias("件数"))
             if isinstance(cases, pl.DataFrame)
             else pl.DataFrame({"column": ["?"], "check": [str(type(cases))], "件数": [0]})
+        ).cast({"column": pl.String, "check": pl.String, "件数": pl.Int64})
+    return contract_failures_empty()
+
+
+def contract_failures_empty() -> pl.DataFrame:
+    return pl.DataFrame(schema={"column": pl.String, "check": pl.String, "件数": pl.Int64})
+
+
+def contract_result(failures: pl.DataFrame, rows: int) -> dg.AssetCheckResult:
+    """The blocking check's result from ``contract_failures`` (summed over slices)."""
+    if failures.height:
+        summary = (
+            failures.group_by("column", "check", maintain_order=True)
+            .agg(pl.col("件数").sum())
+            .sort("件数", descending=True)
         )
         return dg.AssetCheckResult(
             check_name=SCHEMA_CHECK,
@@ -57,7 +73,39 @@ def schema_result(model: type[pa.DataFrameModel], frame: pl.DataFrame) -> dg.Ass
             severity=dg.AssetCheckSeverity.ERROR,
             metadata={"違反": dg.MetadataValue.md(_markdown(summary))},
         )
-    return dg.AssetCheckResult(check_name=SCHEMA_CHECK, passed=True, metadata={"行数": frame.height})
+    return dg.AssetCheckResult(check_name=SCHEMA_CHECK, passed=True, metadata={"行数": rows})
+
+
+def schema_result(model: type[pa.DataFrameModel], frame: pl.DataFrame) -> dg.AssetCheckResult:
+    return contract_result(contract_failures(model, frame), frame.height)
+
+
+class SlicedContract:
+    """The contract of a frame written in slices: every check per slice, and uniqueness
+    (the one check that spans slices) over the whole result, read lazily."""
+
+    UNIQUENESS = "field_uniqueness"
+
+    def __init__(self, model: type[pa.DataFrameModel]) -> None:
+        self.model = model
+        self.failures: list[pl.DataFrame] = []
+
+    def add(self, part: pl.DataFrame) -> None:
+        self.failures.append(contract_failures(self.model, part).filter(pl.col("check") != self.UNIQUENESS))
+
+    def result(self, whole: pl.LazyFrame, rows: int) -> dg.AssetCheckResult:
+        unique = [name for name, column in self.model.to_schema().columns.items() if column.unique]
+        duplicated = (
+            whole.select([pl.col(c).is_duplicated().sum() for c in unique]).collect() if unique else None
+        )
+        found = [
+            pl.DataFrame({"column": [c], "check": [self.UNIQUENESS], "件数": [int(duplicated[c].item())]})
+            for c in unique
+            if duplicated is not None and duplicated[c].item()
+        ]
+        frames = [*self.failures, *found]
+        failures = pl.concat(frames, how="vertical_relaxed") if frames else contract_failures_empty()
+        return contract_result(failures, rows)
 
 
 def _markdown(frame: pl.DataFrame) -> str:
@@ -135,3 +183,25 @@ def outputs(frame: pl.DataFrame, metadata: dict[str, Any], model: type[pa.DataFr
         },
     )
     yield schema_result(model, frame)
+
+
+def lazy_outputs(
+    frame: pl.LazyFrame,
+    head: pl.DataFrame,
+    rows: int,
+    metadata: dict[str, Any],
+    contract: SlicedContract,
+) -> Iterator[Any]:
+    """``outputs`` for a result written in slices: ``frame`` scans them (the IO manager
+    streams it into the stage file), ``head`` is its first rows, ``contract`` has seen
+    every slice."""
+    yield dg.Output(
+        frame,
+        metadata={
+            "dagster/row_count": dg.MetadataValue.int(rows),
+            "dagster/column_schema": column_schema(head),
+            "preview": preview(head),
+            **metadata,
+        },
+    )
+    yield contract.result(frame, rows)

@@ -115,8 +115,8 @@ def extract_evidence(
 def inquiry_request_evidence(
     context: dg.AssetCheckExecutionContext,
     workspace: TenkenWorkspace,
-    inquiry_request: pl.DataFrame,
-    extract: pl.DataFrame,
+    inquiry_request: pl.LazyFrame,
+    extract: pl.LazyFrame,
 ) -> dg.AssetCheckResult:
     out_dir = Path(str(_latest_metadata(context, "inquiry_request")["出力先"]))
     return _evidence(
@@ -138,8 +138,8 @@ def inquiry_request_evidence(
 def inquiry_result_evidence(
     context: dg.AssetCheckExecutionContext,
     workspace: TenkenWorkspace,
-    inquiry_result: pl.DataFrame,
-    inquiry_request: pl.DataFrame,
+    inquiry_result: pl.LazyFrame,
+    inquiry_request: pl.LazyFrame,
 ) -> dg.AssetCheckResult:
     return _evidence(
         context, workspace, lambda: evidence.inquiry_result_suite(inquiry_result, inquiry_request)
@@ -159,9 +159,9 @@ def inquiry_result_evidence(
 def match_result_evidence(
     context: dg.AssetCheckExecutionContext,
     workspace: TenkenWorkspace,
-    match_result: pl.DataFrame,
-    extract: pl.DataFrame,
-    inquiry_request: pl.DataFrame,
+    match_result: pl.LazyFrame,
+    extract: pl.LazyFrame,
+    inquiry_request: pl.LazyFrame,
 ) -> dg.AssetCheckResult:
     f4 = _latest_metadata(context, "match_result").get("照合結果.csv")
     f4_rows = evidence.csv_rows(Path(str(f4))) if f4 else None

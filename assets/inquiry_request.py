@@ -46,24 +46,27 @@ def inquiry_request(
     context: dg.AssetExecutionContext,
     config: OutputDirConfig,
     workspace: TenkenWorkspace,
-    extract: pl.DataFrame,
+    extract: pl.LazyFrame,
 ) -> Iterator[Any]:
     """One row per 点検対象 record sent to 住基ネット: 照会番号, 宛名番号, 個人番号, file."""
     scope = partition_scope(context)
+    # lazy input: only the columns the requests and the figures use are read
+    extract_needed = extract.select("round_id", "extract_id", "scope", "atena_no", "my_number").collect()
+    del extract
     layout = workspace.layout(context.instance)
     settings = workspace.settings(context.instance)
-    round_id = extract["round_id"][0]
+    round_id = extract_needed["round_id"][0]
     agency = agencies.agency(scope.agency, settings)
     spec = agencies.jimu(scope.jimu, settings)
     registry_path = layout.inquiry_registry(scope.agency, scope.jimu, round_id)
-    in_scope = extract.filter(pl.col("scope") == Scope.IN_SCOPE.value)
+    in_scope = extract_needed.filter(pl.col("scope") == Scope.IN_SCOPE.value)
     registry = assign_inquiry_numbers(in_scope["atena_no"], load_registry(registry_path))
     out_dir = (
         Path(config.out_dir) if config.out_dir else layout.request_dir(scope.agency, scope.jimu, round_id)
     )
     try:
         requests, manifest = write_request_files(
-            build_requests(extract, registry),
+            build_requests(extract_needed, registry),
             out_dir,
             agency=scope.agency,
             agency_name=agency.name,
@@ -78,7 +81,12 @@ def inquiry_request(
     # the registry is saved only once the files exist, so numbers are never half-assigned
     save_registry(registry_path, registry)
     figures = partition_figures(
-        extract, None, agency=scope.agency, agency_name=agency.name, jimu=scope.jimu, jimu_name=spec.name
+        extract_needed,
+        None,
+        agency=scope.agency,
+        agency_name=agency.name,
+        jimu=scope.jimu,
+        jimu_name=spec.name,
     )
     record_phase(context, workspace, figures.row(0, named=True), phase=PHASE_REQUESTED)
     context.log.info(

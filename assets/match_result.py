@@ -1,5 +1,7 @@
 """照合 (match_result) asset."""
 
+import shutil
+import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -7,15 +9,29 @@ from typing import Any
 import dagster as dg
 import polars as pl
 
-from assets.checks import counts_metadata, input_failure, outputs, schema_check_spec, table_markdown
+from assets.checks import (
+    SlicedContract,
+    counts_metadata,
+    input_failure,
+    lazy_outputs,
+    schema_check_spec,
+    table_markdown,
+)
 from assets.config import OutputDirConfig
 from assets.guard import masked_errors
 from assets.partitions import inspection_partitions, partition_scope
 from assets.resources import TenkenWorkspace
 from pipelines import agencies
 from pipelines.errors import Problem, TenkenInputError
-from pipelines.match_result import audit_record, match, match_inputs, match_stats, write_match_outputs
+from pipelines.match_result import (
+    audit_record,
+    match_inputs,
+    match_slices,
+    match_stats,
+    write_match_outputs,
+)
 from pipelines.matching.settings import MatchSettings
+from pipelines.privacy import private_dir, write_private_parquet
 from schemas.match_result import MatchResults
 
 
@@ -36,46 +52,93 @@ def match_result(
     context: dg.AssetExecutionContext,
     config: OutputDirConfig,
     workspace: TenkenWorkspace,
-    extract: pl.DataFrame,
-    inquiry_result: pl.DataFrame,
+    extract: pl.LazyFrame,
+    inquiry_result: pl.LazyFrame,
 ) -> Iterator[Any]:
-    """One row per 点検対象 record: per-field judgements, 判定 A/B/C, 判定理由, 推定原因."""
+    """One row per 点検対象 record: per-field judgements, 判定 A/B/C, 判定理由, 推定原因.
+
+    Judged in slices (``match_slices``): each slice goes to F4 and to a part file as it is
+    judged, the stage file is streamed from the parts, and the inputs are read lazily, so
+    the whole result is never in memory.
+    """
     scope = partition_scope(context)
     layout = workspace.layout(context.instance)
     settings = workspace.settings(context.instance)
-    round_id = inquiry_result["round_id"][0] if inquiry_result.height else extract["round_id"][0]
-    try:
-        if extract["extract_id"][0] != (
-            inquiry_result["extract_id"][0] if inquiry_result.height else extract["extract_id"][0]
-        ):
-            raise TenkenInputError([Problem("EXTRACT_CHANGED")])
-        match_settings = MatchSettings.build(
-            scope.jimu, agencies.jimu(scope.jimu, settings), settings.matching
-        )
-        results = match(match_inputs(extract, inquiry_result), match_settings, extract)
-    except TenkenInputError as e:
-        raise input_failure(e, layout, scope, round_id, "照合") from None
+    ids = pl.collect_all(
+        [
+            frame.select(pl.col("round_id").first(), pl.col("extract_id").first(), pl.len())
+            for frame in (extract, inquiry_result)
+        ]
+    )
+    (extract_round, extract_id, _), (result_round, result_extract_id, result_rows) = (
+        ids[0].row(0),
+        ids[1].row(0),
+    )
+    round_id = result_round if result_rows else extract_round
     out_dir = (
         Path(config.out_dir) if config.out_dir else layout.result_dir(scope.agency, scope.jimu, round_id)
     )
-    files = write_match_outputs(results, match_settings, out_dir)
-    stats = match_stats(results)
-    context.log.info(
-        f"照合 {stats.records} 件: "
-        f"A {stats.by_grade['A']} / B {stats.by_grade['B']} / C {stats.by_grade['C']}"
-    )
-    judgement_table = pl.DataFrame([{"項目": k, **v} for k, v in stats.by_judgement.items()]).fill_null(0)
-    yield from outputs(
-        results,
-        {
-            "点検回": round_id,
-            **counts_metadata({f"{g}件数": n for g, n in stats.by_grade.items()}),
-            "項目別の判定": table_markdown(judgement_table),
-            "推定原因": dg.MetadataValue.json(stats.by_cause),
-            "照合結果.csv": dg.MetadataValue.path(files["f4_path"]),
-            "cp932で表せず〓にした文字数": dg.MetadataValue.int(files["cp932_replaced_chars"]),
-            "照合設定ハッシュ": match_settings.digest(),
-            "照合設定": dg.MetadataValue.json(audit_record(match_settings)),
-        },
-        MatchResults,
-    )
+    parts = _parts_dir(layout.store, scope.agency, scope.jimu)
+    try:
+        try:
+            if extract_id != (result_extract_id if result_rows else extract_id):
+                raise TenkenInputError([Problem("EXTRACT_CHANGED")])
+            match_settings = MatchSettings.build(
+                scope.jimu, agencies.jimu(scope.jimu, settings), settings.matching
+            )
+            slices = match_slices(match_inputs(extract, inquiry_result), match_settings, extract)
+            contract = SlicedContract(MatchResults)
+            written: list[Path] = []
+            head: pl.DataFrame | None = None
+
+            def each_slice() -> Iterator[pl.DataFrame]:
+                nonlocal head
+                for part in slices:
+                    contract.add(part)
+                    written.append(write_private_parquet(parts / f"{len(written):05d}.parquet", part))
+                    head = part.head(5) if head is None else head
+                    yield part
+
+            files = write_match_outputs(each_slice(), match_settings, out_dir)
+        except TenkenInputError as e:
+            raise input_failure(e, layout, scope, round_id, "照合") from None
+        results = pl.scan_parquet(written)
+        stats = match_stats(results)
+        context.log.info(
+            f"照合 {stats.records} 件: "
+            f"A {stats.by_grade['A']} / B {stats.by_grade['B']} / C {stats.by_grade['C']}"
+        )
+        judgement_table = pl.DataFrame([{"項目": k, **v} for k, v in stats.by_judgement.items()]).fill_null(0)
+        assert head is not None
+        # the IO manager streams the parts into the stage file while this waits at the yield
+        yield from lazy_outputs(
+            results,
+            head,
+            stats.records,
+            {
+                "点検回": round_id,
+                **counts_metadata({f"{g}件数": n for g, n in stats.by_grade.items()}),
+                "項目別の判定": table_markdown(judgement_table),
+                "推定原因": dg.MetadataValue.json(stats.by_cause),
+                "照合結果.csv": dg.MetadataValue.path(files["f4_path"]),
+                "cp932で表せず〓にした文字数": dg.MetadataValue.int(files["cp932_replaced_chars"]),
+                "照合設定ハッシュ": match_settings.digest(),
+                "照合設定": dg.MetadataValue.json(audit_record(match_settings)),
+            },
+            contract,
+        )
+    finally:
+        shutil.rmtree(parts, ignore_errors=True)
+
+
+def _parts_dir(store: Path, agency: str, jimu: str) -> Path:
+    """A private folder for this run's slices (they hold 個人番号), beside the stage files.
+
+    Slices a killed run left behind for this partition are removed first (one run per
+    partition at a time).
+    """
+    private_dir(store)
+    prefix = f".match_result-{agency}-{jimu}-"
+    for stale in store.glob(f"{prefix}*"):
+        shutil.rmtree(stale, ignore_errors=True)
+    return Path(tempfile.mkdtemp(prefix=prefix, dir=store))

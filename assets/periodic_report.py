@@ -32,15 +32,20 @@ from pipelines.periodic_report import FIGURE_LABELS, partition_figures
 def periodic_report(
     context: dg.AssetExecutionContext,
     workspace: TenkenWorkspace,
-    extract: pl.DataFrame,
-    match_result: pl.DataFrame,
+    extract: pl.LazyFrame,
+    match_result: pl.LazyFrame,
 ) -> Iterator[Any]:
     """One row for this agency × 事務 × 点検回 with the counts of every stage."""
     scope = partition_scope(context)
     settings = workspace.settings(context.instance)
     agency = agencies.agency(scope.agency, settings)
     spec = agencies.jimu(scope.jimu, settings)
-    same_round = match_result.height and match_result["round_id"][0] == extract["round_id"][0]
+    # lazy inputs: only the counts of 区分 and 判定 are read
+    rounds = pl.collect_all(
+        [frame.select(pl.col("round_id").first(), pl.len()) for frame in (match_result, extract)]
+    )
+    (match_round, match_rows), (extract_round, _) = rounds[0].row(0), rounds[1].row(0)
+    same_round = bool(match_rows) and match_round == extract_round
     figures = partition_figures(
         extract,
         match_result if same_round else None,

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
-from typing import Any
+from typing import Any, Final
 
 import dagster as dg
 import polars as pl
@@ -16,8 +16,11 @@ from pydantic import Field
 from upath import UPath
 
 from pipelines.layout import Layout
-from pipelines.privacy import DIR_MODE, private_dir, write_private_parquet
+from pipelines.privacy import DIR_MODE, private_dir, private_file, write_private_parquet
 from schemas.config import TenkenSettings, load_settings
+
+#: as ``write_private_parquet`` writes stage files
+STAGE_COMPRESSION: Final = "lz4"
 
 
 def _instance_home(instance: dg.DagsterInstance | None) -> Path:
@@ -47,7 +50,8 @@ class _PrivateParquet(dg.UPathIOManager):
     """Stage outputs as parquet at ``<store>/<asset>/<agency>/<jimu>.parquet``, 0600 in 0700.
 
     An input annotated ``pl.LazyFrame`` is a scan of the file (only what the step uses is
-    read); ``pl.DataFrame`` reads it whole.
+    read); ``pl.DataFrame`` reads it whole. An asset may return a ``pl.LazyFrame`` (e.g. a
+    scan of the slices it wrote): it is streamed into the file, never collected whole.
     """
 
     extension = ".parquet"
@@ -56,11 +60,16 @@ class _PrivateParquet(dg.UPathIOManager):
         private_dir(Path(str(path)))
 
     def dump_to_path(self, context: dg.OutputContext, obj: Any, path: UPath) -> None:
-        if not isinstance(obj, pl.DataFrame):
+        if not isinstance(obj, pl.DataFrame | pl.LazyFrame):
             raise TypeError(f"{context.asset_key}: expected a polars DataFrame, got {type(obj)}")
         target = Path(str(path))
         private_dir(target.parent)
-        write_private_parquet(target, obj)
+        if isinstance(obj, pl.LazyFrame):
+            # streamed into the file (0600, atomic), with the compression of every stage file
+            with private_file(target) as fh:
+                obj.sink_parquet(fh, compression=STAGE_COMPRESSION)
+        else:
+            write_private_parquet(target, obj)
 
     def load_from_path(self, context: dg.InputContext, path: UPath) -> pl.DataFrame | pl.LazyFrame:
         target = Path(str(path))

@@ -197,9 +197,12 @@ def read_csv_table(
 
 
 GIBIBYTE = 1024**3
-#: peak memory (RSS of the process tree) of a round per byte of F1, as measured by
-#: benchmarks/scale.py: 3.27 GB for the 104 MB F1 of 1M rows (phase 2), i.e. ≈31×
-MEMORY_PER_INPUT_BYTE = 30
+#: machine memory per byte of F1 admitted. Measured by benchmarks/scale.py (RSS of the
+#: process tree) since 照合 streams its slices and the later stages read lazily: ≈2.4 GB for
+#: the 104 MB F1 of 1M rows (≈0.6 GB of it fixed), ≈8.5 GB for the 1.04 GiB F1 of 10M rows
+#: (phase 2, 不一致確認), i.e. ≈8× the input at scale; ÷ 20 keeps more than twice that free
+#: for the system and whatever else runs (24 GB: 1.2 GB of F1, ≈11M rows)
+MEMORY_PER_INPUT_BYTE = 20
 
 
 def machine_memory() -> int:

@@ -58,6 +58,10 @@ COUNT = "件数"
 INDEX_FILE = "証跡一覧.html"
 
 
+#: a stage frame: a lazy one (a scan of the stage file) is read for what a suite counts only
+Frame = pl.DataFrame | pl.LazyFrame
+
+
 @dataclass(frozen=True)
 class Expect:
     """One expectation as data: the GX class, its arguments, and what it means (Japanese)."""
@@ -124,59 +128,96 @@ def _covers(total: int, meaning: str) -> Expect:
     )
 
 
-def _counts(frame: pl.DataFrame, **columns: pl.Expr) -> pl.DataFrame:
+def _counts(frame: Frame, **columns: pl.Expr) -> pl.DataFrame:
     """Rows grouped by the given values, with how many rows have each combination."""
     keys = [expr.alias(name) for name, expr in columns.items()]
-    return frame.group_by(keys).agg(pl.len().cast(pl.Int64).alias(COUNT)).sort(list(columns), nulls_last=True)
+    return (
+        frame.lazy()
+        .group_by(keys)
+        .agg(pl.len().cast(pl.Int64).alias(COUNT))
+        .sort(list(columns), nulls_last=True)
+        .collect()
+    )
 
 
-def _join_flags(left: pl.DataFrame, right: pl.DataFrame, on: str, names: tuple[str, str]) -> pl.DataFrame:
+def _height(frame: Frame) -> int:
+    return frame.height if isinstance(frame, pl.DataFrame) else int(frame.select(pl.len()).collect().item())
+
+
+def _join_flags(left: Frame, right: Frame, on: str, names: tuple[str, str]) -> pl.LazyFrame:
     """One row per key of either side, with a flag per side: the orphans are the false ones."""
     return (
-        left.select(on)
+        left.lazy()
+        .select(on)
         .with_columns(pl.lit(True).alias(names[0]))
-        .join(right.select(on).with_columns(pl.lit(True).alias(names[1])), on=on, how="full", coalesce=True)
+        .join(
+            right.lazy().select(on).with_columns(pl.lit(True).alias(names[1])),
+            on=on,
+            how="full",
+            coalesce=True,
+        )
         .with_columns(pl.col(names[0]).fill_null(False), pl.col(names[1]).fill_null(False))
     )
 
 
-def _orphans(joined: pl.DataFrame, names: tuple[str, str], meanings: tuple[str, str]) -> Batch:
-    flags = _counts(joined, **{n: pl.col(n) for n in names})
+def _orphans(joined: pl.LazyFrame, names: tuple[str, str], meanings: tuple[str, str]) -> Batch:
+    # one pass over the join for both (collect_all shares the common plan)
+    flags, total = pl.collect_all(
+        [
+            joined.group_by(list(names))
+            .agg(pl.len().cast(pl.Int64).alias(COUNT))
+            .sort(list(names), nulls_last=True),
+            joined.select(pl.len()),
+        ]
+    )
     return Batch(
         f"{names[0].removesuffix('にある')}と{names[1].removesuffix('にある')}の突合",
         flags,
         (
             _in_set(names[0], [True], meanings[0]),
             _in_set(names[1], [True], meanings[1]),
-            _covers(joined.height, "突合した照会番号（または宛名番号）をすべて数えている"),
+            _covers(int(total.item()), "突合した照会番号（または宛名番号）をすべて数えている"),
         ),
     )
 
 
-def _in_scope(extract: pl.DataFrame) -> pl.DataFrame:
-    return extract.filter(pl.col("scope") == Scope.IN_SCOPE.value)
+def _in_scope(extract: Frame) -> pl.LazyFrame:
+    return extract.lazy().filter(pl.col("scope") == Scope.IN_SCOPE.value)
 
 
 def _one_row(**values: int | None) -> pl.DataFrame:
     return pl.DataFrame({k: [v] for k, v in values.items()}, schema=dict.fromkeys(values, pl.Int64))
 
 
-def extract_suite(extract: pl.DataFrame, today: date) -> Suite:
+def extract_suite(extract: Frame, today: date) -> Suite:
     """抽出 (F1): one row per F1 data row."""
     in_scope = _in_scope(extract)
-    checked = extract.filter(pl.col("scope") != Scope.NEEDS_FIX.value)
-    births = in_scope.select(pl.col("birth_date").dt.strftime("%Y%m%d").cast(pl.Int64))
-    facts = _one_row(
-        点検対象件数=in_scope.height,
-        検査数字が正しい件数=int(
-            in_scope.select(my_number_valid_expr(pl.col("my_number")).sum()).item() or 0
-        ),
-        生年月日の最小=births.to_series().min(),  # type: ignore[arg-type]
-        生年月日の最大=births.to_series().max(),  # type: ignore[arg-type]
-        生年月日が空欄の件数=births.to_series().null_count(),
-        宛名番号のある件数=checked.height,
-        宛名番号の種類数=checked["atena_no"].n_unique(),
+    birth = pl.col("birth_date").dt.strftime("%Y%m%d").cast(pl.Int64)
+    counted, checked = pl.collect_all(
+        [
+            in_scope.select(
+                pl.len().alias("n"),
+                my_number_valid_expr(pl.col("my_number")).sum().alias("valid"),
+                birth.min().alias("min"),
+                birth.max().alias("max"),
+                birth.null_count().alias("nulls"),
+            ),
+            extract.lazy()
+            .filter(pl.col("scope") != Scope.NEEDS_FIX.value)
+            .select(pl.len().alias("n"), pl.col("atena_no").n_unique().alias("unique")),
+        ]
     )
+    facts = _one_row(
+        点検対象件数=int(counted["n"].item()),
+        検査数字が正しい件数=int(counted["valid"].item() or 0),
+        生年月日の最小=counted["min"].item(),
+        生年月日の最大=counted["max"].item(),
+        生年月日が空欄の件数=int(counted["nulls"].item()),
+        宛名番号のある件数=int(checked["n"].item()),
+        宛名番号の種類数=int(checked["unique"].item()),
+    )
+    rows = _height(extract)
+    in_scope_rows = int(counted["n"].item())
     return Suite(
         "抽出",
         (
@@ -186,7 +227,7 @@ def extract_suite(extract: pl.DataFrame, today: date) -> Suite:
                 (
                     _not_null("区分", "すべての行に区分がある"),
                     _in_set("区分", [s.value for s in Scope], "区分は 点検対象・対象外・要修正 のいずれか"),
-                    _covers(extract.height, "F1 の行数 = 対象外 + 要修正 + 点検対象"),
+                    _covers(rows, "F1 の行数 = 対象外 + 要修正 + 点検対象"),
                 ),
             ),
             Batch(
@@ -211,7 +252,7 @@ def extract_suite(extract: pl.DataFrame, today: date) -> Suite:
                 _counts(in_scope, 性別=pl.col("sex")),
                 (
                     _in_set("性別", ["1", "2"], "性別は 1 か 2（持たない事務は空欄）"),
-                    _covers(in_scope.height, "点検対象をすべて数えている"),
+                    _covers(in_scope_rows, "点検対象をすべて数えている"),
                 ),
             ),
         ),
@@ -247,18 +288,28 @@ def request_files(out_dir: Path) -> list[FileFacts]:
     ]
 
 
-def inquiry_request_suite(requests: pl.DataFrame, extract: pl.DataFrame, files: Sequence[FileFacts]) -> Suite:
+def inquiry_request_suite(requests: Frame, extract: Frame, files: Sequence[FileFacts]) -> Suite:
     """住基照会要求 (F2): one request per 点検対象."""
     in_scope = _in_scope(extract)
-    ino = requests["inquiry_no"]
+    ino = pl.col("inquiry_no")
+    counted, in_scope_rows = pl.collect_all(
+        [
+            requests.lazy().select(
+                pl.len().alias("n"),
+                ino.n_unique().alias("unique"),
+                (~ino.str.contains(r"^\d{10}$")).fill_null(True).sum().alias("bad"),
+                my_number_valid_expr(pl.col("my_number")).sum().alias("valid"),
+            ),
+            in_scope.select(pl.len()),
+        ]
+    )
+    request_rows = int(counted["n"].item())
     facts = _one_row(
-        点検対象件数=in_scope.height,
-        照会要求件数=requests.height,
-        照会番号の種類数=ino.n_unique(),
-        半角数字10桁でない照会番号=int((~ino.str.contains(r"^\d{10}$")).fill_null(True).sum()),
-        検査数字が正しい件数=int(
-            requests.select(my_number_valid_expr(pl.col("my_number")).sum()).item() or 0
-        ),
+        点検対象件数=int(in_scope_rows.item()),
+        照会要求件数=request_rows,
+        照会番号の種類数=int(counted["unique"].item()),
+        半角数字10桁でない照会番号=int(counted["bad"].item()),
+        検査数字が正しい件数=int(counted["valid"].item() or 0),
     )
     on_disk = pl.DataFrame(
         [f.observed() for f in files],
@@ -306,8 +357,8 @@ def inquiry_request_suite(requests: pl.DataFrame, extract: pl.DataFrame, files: 
                         "ファイルの行数の合計 = 照会要求の件数",
                         {
                             "column": "ファイルの行数",
-                            "min_value": requests.height,
-                            "max_value": requests.height,
+                            "min_value": request_rows,
+                            "max_value": request_rows,
                         },
                     ),
                 ),
@@ -316,19 +367,30 @@ def inquiry_request_suite(requests: pl.DataFrame, extract: pl.DataFrame, files: 
     )
 
 
-def inquiry_result_suite(results: pl.DataFrame, requests: pl.DataFrame) -> Suite:
+def inquiry_result_suite(results: Frame, requests: Frame) -> Suite:
     """照会結果 (F3): one answer per request."""
     names = ("照会要求にある", "照会結果にある")
     joined = (
         _join_flags(requests, results, "inquiry_no", names)
-        .join(requests.select("inquiry_no", pl.col("my_number").alias("_sent")), on="inquiry_no", how="left")
-        .join(results.select("inquiry_no", "my_number"), on="inquiry_no", how="left")
+        .join(
+            requests.lazy().select("inquiry_no", pl.col("my_number").alias("_sent")),
+            on="inquiry_no",
+            how="left",
+        )
+        .join(results.lazy().select("inquiry_no", "my_number"), on="inquiry_no", how="left")
     )
     same_number = _counts(joined, 個人番号が送ったものと同じ=pl.col("my_number") == pl.col("_sent"))
+    request_rows, counted = pl.collect_all(
+        [
+            requests.lazy().select(pl.len()),
+            results.lazy().select(pl.len().alias("n"), pl.col("inquiry_no").n_unique().alias("unique")),
+        ]
+    )
+    result_rows = int(counted["n"].item())
     facts = _one_row(
-        照会要求件数=requests.height,
-        照会結果件数=results.height,
-        照会番号の種類数=results["inquiry_no"].n_unique(),
+        照会要求件数=int(request_rows.item()),
+        照会結果件数=result_rows,
+        照会番号の種類数=int(counted["unique"].item()),
     )
     return Suite(
         "照会結果",
@@ -349,7 +411,7 @@ def inquiry_result_suite(results: pl.DataFrame, requests: pl.DataFrame) -> Suite
                     _in_set(
                         "処理結果", [c.value for c in ResultCode], "処理結果は 00・10・20・90 のいずれか"
                     ),
-                    _covers(results.height, "照会結果をすべて数えている"),
+                    _covers(result_rows, "照会結果をすべて数えている"),
                 ),
             ),
             _orphans(
@@ -364,20 +426,26 @@ def inquiry_result_suite(results: pl.DataFrame, requests: pl.DataFrame) -> Suite
     )
 
 
-def match_result_suite(
-    matches: pl.DataFrame, extract: pl.DataFrame, requests: pl.DataFrame, f4_rows: int | None
-) -> Suite:
+def match_result_suite(matches: Frame, extract: Frame, requests: Frame, f4_rows: int | None) -> Suite:
     """照合 (F4): one judgement per 点検対象."""
-    judgements = [c for c in matches.columns if c.startswith("judgement_")]
+    judgements = [c for c in matches.lazy().collect_schema().names() if c.startswith("judgement_")]
     per_field = (
-        matches.select(judgements)
+        matches.lazy()
+        .select(judgements)
         .unpivot(variable_name="項目", value_name="判定結果")
         .with_columns(pl.col("項目").str.strip_prefix("judgement_"))
     )
+    in_scope_rows, counted = pl.collect_all(
+        [
+            _in_scope(extract).select(pl.len()),
+            matches.lazy().select(pl.len().alias("n"), pl.col("inquiry_no").n_unique().alias("unique")),
+        ]
+    )
+    match_rows = int(counted["n"].item())
     facts = _one_row(
-        点検対象件数=_in_scope(extract).height,
-        照合件数=matches.height,
-        照会番号の種類数=matches["inquiry_no"].n_unique(),
+        点検対象件数=int(in_scope_rows.item()),
+        照合件数=match_rows,
+        照会番号の種類数=int(counted["unique"].item()),
         照合結果ファイルの行数=f4_rows,
     )
     allowed_pairs = [[ResultCode.FOUND.value, g.value] for g in Grade] + [
@@ -412,7 +480,7 @@ def match_result_suite(
                         "処理結果が 00 でなければ判定は C（マニュアル7.(6) 規則1）",
                         {"column_A": "処理結果", "column_B": "判定", "value_pairs_set": allowed_pairs},
                     ),
-                    _covers(matches.height, "照合結果をすべて数えている"),
+                    _covers(match_rows, "照合結果をすべて数えている"),
                 ),
             ),
             Batch(
@@ -425,7 +493,7 @@ def match_result_suite(
                         [j.value for j in Judgement],
                         "項目の判定は 一致・表記ゆれ一致・不一致・比較不能 のいずれか",
                     ),
-                    _covers(matches.height * len(judgements), "全行の全項目を数えている"),
+                    _covers(match_rows * len(judgements), "全行の全項目を数えている"),
                 ),
             ),
             _orphans(

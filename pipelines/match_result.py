@@ -7,6 +7,7 @@ settings that produced a result are saved beside it (``照合設定.json``) for 
 from __future__ import annotations
 
 import json
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -20,7 +21,7 @@ from pipelines.matching.levels import compile_judgements
 from pipelines.matching.owners import population_from_extract
 from pipelines.matching.rules import classify, describe_rules
 from pipelines.matching.settings import MatchSettings
-from pipelines.outputs import write_csv_cp932
+from pipelines.outputs import CsvCp932Writer
 from pipelines.privacy import write_private
 from schemas.codes import Grade, Scope
 from schemas.match_result import F4_COLUMNS
@@ -29,6 +30,20 @@ F4_FILE = "照合結果.csv"
 #: records judged at a time (see ``match``)
 MATCH_CHUNK_ROWS = 1_000_000
 SETTINGS_FILE = "照合設定.json"
+
+Frame = pl.DataFrame | pl.LazyFrame
+#: the columns of the extract 照合 reads (the rest is never loaded)
+_EXTRACT_COLUMNS = (
+    "extract_id",
+    "scope",
+    "atena_no",
+    "my_number",
+    "name",
+    "name_kana",
+    "birth_date",
+    "sex",
+    "address",
+)
 
 
 @dataclass(frozen=True)
@@ -39,36 +54,44 @@ class MatchStats:
     by_cause: dict[str, int]
 
 
-def match_inputs(extract_records: pl.DataFrame, results: pl.DataFrame) -> pl.DataFrame:
-    """The 業務 side (点検対象 rows) beside the 住基 side, one row per 照会番号."""
-    in_scope = extract_records.filter(pl.col("scope") == Scope.IN_SCOPE.value)
-    if in_scope["extract_id"].n_unique() > 1:
-        raise ValueError("extract holds more than one extract_id")
-    biz = in_scope.select(
-        "atena_no",
-        pl.col("name").alias("biz_name"),
-        pl.col("name_kana").alias("biz_kana"),
-        pl.col("birth_date").alias("biz_birth_date"),
-        pl.col("sex").alias("biz_sex"),
-        pl.col("address").alias("biz_address"),
+def match_inputs(extract_records: Frame, results: Frame) -> pl.DataFrame:
+    """The 業務 side (点検対象 rows) beside the 住基 side, one row per 照会番号.
+
+    Lazy inputs are read for the columns 照合 uses only.
+    """
+    extract = extract_records.lazy().select(_EXTRACT_COLUMNS)
+    in_scope = extract.filter(pl.col("scope") == Scope.IN_SCOPE.value)
+    biz, extract_ids = pl.collect_all(
+        [
+            in_scope.select(
+                "atena_no",
+                pl.col("name").alias("biz_name"),
+                pl.col("name_kana").alias("biz_kana"),
+                pl.col("birth_date").alias("biz_birth_date"),
+                pl.col("sex").alias("biz_sex"),
+                pl.col("address").alias("biz_address"),
+            ),
+            in_scope.select(pl.col("extract_id").n_unique()),
+        ]
     )
+    if extract_ids.item() > 1:
+        raise ValueError("extract holds more than one extract_id")
+    results = results.lazy().collect()
     joined = results.join(biz, on="atena_no", how="inner")
-    if joined.height != results.height or joined.height != in_scope.height:
+    if joined.height != results.height or joined.height != biz.height:
         raise TenkenInputError(
-            [
-                Problem(
-                    "EXTRACT_CHANGED", detail=f"照会結果 {results.height} 件 / 点検対象 {in_scope.height} 件"
-                )
-            ]
+            [Problem("EXTRACT_CHANGED", detail=f"照会結果 {results.height} 件 / 点検対象 {biz.height} 件")]
         )
+    del results, biz
     # the few numbers held by more than one 宛名番号 of the extract (a finding in itself):
     # 対象外 and 要修正 rows count too, since an auto-linked record holding the same number
     # points straight at the mislinked one
-    held = extract_records.select("atena_no", "my_number").drop_nulls().unique()
+    held = extract.select("atena_no", "my_number").drop_nulls().unique()
     holders = (
         held.filter(pl.col("my_number").is_duplicated())
         .group_by("my_number")
         .agg(pl.col("atena_no").alias("_holders"))
+        .collect()
     )
     others = pl.col("_holders").list.set_difference(pl.concat_list(pl.col("atena_no")))
     return (
@@ -77,11 +100,12 @@ def match_inputs(extract_records: pl.DataFrame, results: pl.DataFrame) -> pl.Dat
             pl.when(others.list.len() > 0).then(others.list.sort().list.join(",")).alias("number_shared_by")
         )
         .drop("_holders")
+        .sort("inquiry_no")
     )
 
 
 def match(
-    inputs: pl.DataFrame, settings: MatchSettings, extract_records: pl.DataFrame | None = None
+    inputs: pl.DataFrame, settings: MatchSettings, extract_records: Frame | None = None
 ) -> pl.DataFrame:
     """Judge every field, classify, add 推定原因, likely owner and priority. Returns MatchResults.
 
@@ -89,15 +113,26 @@ def match(
     likely true owner of a mislinked number is looked for; without it, only the records
     in ``inputs`` are.
     """
+    return pl.concat(list(match_slices(inputs, settings, extract_records)), how="vertical")
+
+
+def match_slices(
+    inputs: pl.DataFrame, settings: MatchSettings, extract_records: Frame | None = None
+) -> Iterator[pl.DataFrame]:
+    """``match`` in slices of ``MATCH_CHUNK_ROWS`` records, in 照会番号 order: the slices
+    one after another are the result of ``match``, so each can be written and dropped
+    before the next is judged. The caller need not keep ``inputs``.
+    """
     comparisons = build_comparisons(settings)
     population = population_from_extract(extract_records) if extract_records is not None else None
     # records are judged independently of each other: in slices, so the intermediate forms
-    # of a large round are never all in memory at once
-    parts = [
-        _match_slice(inputs.slice(offset, MATCH_CHUNK_ROWS), settings, comparisons, population)
-        for offset in range(0, max(inputs.height, 1), MATCH_CHUNK_ROWS)
-    ]
-    return pl.concat(parts, how="vertical").sort("inquiry_no")
+    # of a large round are never all in memory at once; 照会番号 is unique, so slices of the
+    # sorted inputs, each sorted, follow each other in order
+    ordered = inputs.sort("inquiry_no")  # free when already sorted (``match_inputs``)
+    del inputs
+    for offset in range(0, max(ordered.height, 1), MATCH_CHUNK_ROWS):
+        part = ordered.slice(offset, MATCH_CHUNK_ROWS)
+        yield _match_slice(part, settings, comparisons, population).sort("inquiry_no")
 
 
 def _match_slice(
@@ -141,16 +176,25 @@ def _match_slice(
     )
 
 
-def match_stats(results: pl.DataFrame) -> MatchStats:
-    def counts(column: str) -> dict[str, int]:
-        vc = results[column].drop_nulls().value_counts()
+def match_stats(results: Frame) -> MatchStats:
+    """Counts per 判定, per field judgement and per 推定原因 (lazy frames: these columns only)."""
+    lazy = results.lazy()
+    columns = lazy.collect_schema().names()
+    judgement_cols = [c for c in columns if c.startswith("judgement_")]
+    keyed = ["grade", *judgement_cols, "likely_cause"]
+    frames = pl.collect_all(
+        [lazy.select(pl.len())]
+        + [lazy.select(pl.col(c).drop_nulls().value_counts()).unnest(c) for c in keyed]
+    )
+    height = int(frames[0].item())
+
+    def counts(column: str, vc: pl.DataFrame) -> dict[str, int]:
         return dict(zip(vc[column].to_list(), vc["count"].to_list(), strict=True))
 
-    by_grade = {g.value: 0 for g in Grade} | counts("grade")
-    judgements = {
-        c.removeprefix("judgement_"): counts(c) for c in results.columns if c.startswith("judgement_")
-    }
-    return MatchStats(results.height, by_grade, judgements, counts("likely_cause"))
+    found = {c: counts(c, f) for c, f in zip(keyed, frames[1:], strict=True)}
+    by_grade = {g.value: 0 for g in Grade} | found["grade"]
+    judgements = {c.removeprefix("judgement_"): found[c] for c in judgement_cols}
+    return MatchStats(height, by_grade, judgements, found["likely_cause"])
 
 
 def f4_frame(results: pl.DataFrame) -> pl.DataFrame:
@@ -176,12 +220,22 @@ def audit_record(settings: MatchSettings) -> dict[str, Any]:
     }
 
 
-def write_match_outputs(results: pl.DataFrame, settings: MatchSettings, out_dir: Path) -> dict[str, Any]:
-    """Write 照合結果.csv (F4, cp932) and 照合設定.json. Returns file facts for metadata."""
-    f4 = f4_frame(results)
-    replaced = write_csv_cp932(f4, out_dir / F4_FILE)
+def write_match_outputs(
+    results: pl.DataFrame | Iterable[pl.DataFrame], settings: MatchSettings, out_dir: Path
+) -> dict[str, Any]:
+    """Write 照合結果.csv (F4, cp932) and 照合設定.json. Returns file facts for metadata.
+
+    ``results`` may be the slices of ``match_slices`` (written one after another, in order).
+    """
+    slices = [results] if isinstance(results, pl.DataFrame) else results
+    rows = 0
+    with CsvCp932Writer(out_dir / F4_FILE) as writer:
+        for part in slices:
+            f4 = f4_frame(part)
+            writer.write(f4)
+            rows += f4.height
     write_private(
         out_dir / SETTINGS_FILE,
         json.dumps(audit_record(settings), ensure_ascii=False, indent=2, default=str).encode("utf-8"),
     )
-    return {"f4_path": str(out_dir / F4_FILE), "f4_rows": f4.height, "cp932_replaced_chars": replaced}
+    return {"f4_path": str(out_dir / F4_FILE), "f4_rows": rows, "cp932_replaced_chars": writer.replaced}

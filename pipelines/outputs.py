@@ -9,8 +9,10 @@ and reported; the workbook keeps them exactly.
 from __future__ import annotations
 
 import codecs
+import contextlib
 import contextvars
 from pathlib import Path
+from typing import Any, BinaryIO
 
 import polars as pl
 
@@ -60,14 +62,42 @@ def encode_cp932(text: str) -> tuple[bytes, int]:
 CSV_CHUNK_ROWS = 200_000
 
 
+class CsvCp932Writer:
+    """A cp932 CSV (0600, atomic) written frame by frame: the header once, then the rows of
+    every frame given to ``write``, in order. The file appears under its name only when the
+    ``with`` block ends without error. ``replaced`` counts characters written as 〓."""
+
+    def __init__(self, path: Path, *, crlf: bool = True) -> None:
+        self.path = path
+        self.crlf = crlf
+        self.replaced = 0
+        self._header = True
+        self._file: contextlib.AbstractContextManager[BinaryIO] | None = None
+        self._fh: BinaryIO | None = None
+
+    def __enter__(self) -> CsvCp932Writer:
+        self._file = private_file(self.path)
+        self._fh = self._file.__enter__()
+        return self
+
+    def write(self, frame: pl.DataFrame) -> None:
+        assert self._fh is not None
+        # a frame with no rows still writes the header when it is the first one
+        for offset in range(0, max(frame.height, 1 if self._header else 0), CSV_CHUNK_ROWS):
+            part = neutralise_formulas(frame.slice(offset, CSV_CHUNK_ROWS))
+            text = part.write_csv(include_header=self._header, line_terminator="\r\n" if self.crlf else "\n")
+            self._header = False
+            data, count = encode_cp932(text)
+            self._fh.write(data)
+            self.replaced += count
+
+    def __exit__(self, *exc: Any) -> bool | None:
+        assert self._file is not None
+        return self._file.__exit__(*exc)
+
+
 def write_csv_cp932(frame: pl.DataFrame, path: Path, *, crlf: bool = True) -> int:
     """Write ``frame`` as cp932 CSV with header (0600, atomic). Returns replaced characters."""
-    replaced = 0
-    with private_file(path) as fh:
-        for offset in range(0, max(frame.height, 1), CSV_CHUNK_ROWS):
-            part = neutralise_formulas(frame.slice(offset, CSV_CHUNK_ROWS))
-            text = part.write_csv(include_header=offset == 0, line_terminator="\r\n" if crlf else "\n")
-            data, count = encode_cp932(text)
-            fh.write(data)
-            replaced += count
-    return replaced
+    with CsvCp932Writer(path, crlf=crlf) as writer:
+        writer.write(frame)
+    return writer.replaced

@@ -34,20 +34,28 @@ class ReconciliationError(AssertionError):
 
 
 def partition_figures(
-    extract_records: pl.DataFrame,
-    match_results: pl.DataFrame | None,
+    extract_records: pl.DataFrame | pl.LazyFrame,
+    match_results: pl.DataFrame | pl.LazyFrame | None,
     *,
     agency: str,
     agency_name: str,
     jimu: str,
     jimu_name: str,
 ) -> pl.DataFrame:
-    scope = extract_records["scope"].value_counts()
+    """The figures row. Lazy frames are read for ``scope``, ``grade`` and ``round_id`` only."""
+    queries = [
+        extract_records.lazy().select(pl.col("scope").value_counts()).unnest("scope"),
+        extract_records.lazy().select(pl.len().alias("rows"), pl.col("round_id").first()),
+    ]
+    if match_results is not None:
+        queries.append(match_results.lazy().select(pl.col("grade").value_counts()).unnest("grade"))
+    scope, head, *graded = pl.collect_all(queries)
     by_scope = dict(zip(scope["scope"].to_list(), scope["count"].to_list(), strict=True))
     grades: dict[str, int] = {}
-    if match_results is not None:
-        vc = match_results["grade"].value_counts()
+    if graded:
+        vc = graded[0]
         grades = dict(zip(vc["grade"].to_list(), vc["count"].to_list(), strict=True))
+    rows_read = int(head["rows"].item())
     in_scope = by_scope.get(Scope.IN_SCOPE.value, 0)
     a, b, c = (grades.get(g.value, 0) for g in Grade)
     row = {
@@ -55,8 +63,8 @@ def partition_figures(
         "agency_name": agency_name,
         "jimu": jimu,
         "jimu_name": jimu_name,
-        "round_id": extract_records["round_id"][0] if extract_records.height else "",
-        "rows_read": extract_records.height,
+        "round_id": head["round_id"].item() if rows_read else "",
+        "rows_read": rows_read,
         "out_of_scope": by_scope.get(Scope.OUT_OF_SCOPE.value, 0),
         "needs_fix": by_scope.get(Scope.NEEDS_FIX.value, 0),
         "in_scope": in_scope,

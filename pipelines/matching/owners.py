@@ -31,17 +31,22 @@ from pipelines.matching.normalize import join_forms, kana_forms, name_forms, who
 POPULATION_COLUMNS = ("atena_no", "name", "kana", "birth_date", "sex", "address")
 
 
-def population_from_extract(extract_records: pl.DataFrame) -> pl.DataFrame:
+def population_from_extract(extract_records: pl.DataFrame | pl.LazyFrame) -> pl.DataFrame:
     """Every row of the extract that names a person (点検対象, 対象外, and 要修正 rows
-    whose name and birth date could be read)."""
-    return extract_records.select(
-        "atena_no",
-        "name",
-        pl.col("name_kana").alias("kana"),
-        "birth_date",
-        "sex",
-        "address",
-    ).filter(pl.col("atena_no").is_not_null() & pl.col("birth_date").is_not_null())
+    whose name and birth date could be read). A lazy extract is read for these columns only."""
+    return (
+        extract_records.lazy()
+        .select(
+            "atena_no",
+            "name",
+            pl.col("name_kana").alias("kana"),
+            "birth_date",
+            "sex",
+            "address",
+        )
+        .filter(pl.col("atena_no").is_not_null() & pl.col("birth_date").is_not_null())
+        .collect()
+    )
 
 
 def population_from_graded(graded: pl.DataFrame) -> pl.DataFrame:
