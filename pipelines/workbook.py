@@ -36,6 +36,7 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from pathlib import Path
 from typing import IO
+from zoneinfo import ZoneInfo
 
 import fastexcel
 import polars as pl
@@ -46,6 +47,8 @@ from pipelines.errors import Problem, TenkenInputError
 from pipelines.privacy import private_file
 from schemas.cases import CASE_STAFF_COLUMNS, HISTORY_COLUMNS, OPEN_STATES, SPECS, STATES
 from schemas.mismatch_review import CASE_COLUMNS
+
+JST = ZoneInfo("Asia/Tokyo")
 
 SHEET = "確認作業リスト"
 CHECK_SHEET = "_検証"
@@ -286,7 +289,7 @@ def write_workbook(
             1, grade_col, n, grade_col, {"type": "cell", "criteria": "==", "value": '"C"', "format": ro_c}
         )
     base = len(READONLY_COLUMNS)
-    today = datetime.now().date()
+    today = datetime.now(JST).date()  # the day as the importer counts it (Japan)
     for k, col in enumerate(CASE_STAFF_COLUMNS):
         j = base + k
         sheet.write_string(0, j, col.contract, staff_header)
@@ -414,7 +417,7 @@ def _write_help(book: xlsxwriter.Workbook, info: Mapping[str, str], n: int) -> N
         ("個人番号", "下4桁のみ表示しています。番号は業務システムで宛名番号から確認してください。"),
         ("返却", "記入したファイルは受付フォルダ returned/ に置くか、tenken cases import で取り込みます。"),
         *[(k, v) for k, v in info.items()],
-        ("作成日時", datetime.now().isoformat(timespec="seconds")),
+        ("作成日時", datetime.now(JST).isoformat(timespec="seconds")),
         ("件数", str(n)),
         ("", ""),
         ("状態ごとに必要な記入", ""),

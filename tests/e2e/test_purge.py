@@ -14,8 +14,9 @@ needs; a second purge has nothing left to do.
 from __future__ import annotations
 
 import hashlib
-from datetime import date, timedelta
+from datetime import datetime, timedelta
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 import pytest
 import yaml
@@ -29,6 +30,11 @@ from tests.fixtures.bad_input import corpus
 pytestmark = pytest.mark.slow
 
 AGENCY, ROUND = "392014", "2026"
+
+
+def today():
+    """The day as tenken counts it: in Japan (the machine's own clock may be a day behind)."""
+    return datetime.now(ZoneInfo("Asia/Tokyo")).date()
 
 
 def tenken(*args: str | Path):
@@ -89,10 +95,10 @@ def test_purge_follows_the_rounds_state(home: Path, tmp_path: Path) -> None:
     assert dry.exit_code == 0, dry.output
     assert "保存（保存期間中:" in dry.stdout and "削除するファイルはありません" in dry.stdout
     assert "保存（確認中の案件が 1 件ある）" in dry.stdout
-    waiting = (date.today() + timedelta(days=365)).isoformat()
+    waiting = (today() + timedelta(days=365)).isoformat()
     assert f"保存（第2段階（照合）待ち: {waiting} までに照合がなければ放棄とみなす）" in dry.stdout
 
-    later = (date.today() + timedelta(days=31)).isoformat()
+    later = (today() + timedelta(days=31)).isoformat()
     ahead = tenken("purge", "--home", home, "--dry-run", "--as-of", later)
     assert ahead.exit_code == 0, ahead.output
     for shown in (
@@ -103,7 +109,7 @@ def test_purge_follows_the_rounds_state(home: Path, tmp_path: Path) -> None:
     ):
         assert shown in ahead.stdout
     # phase 1 only and never matched: abandoned a year on, then gone like a closed round
-    given_up = (date.today() + timedelta(days=365 + 31)).isoformat()
+    given_up = (today() + timedelta(days=365 + 31)).isoformat()
     abandoned = tenken("purge", "--home", home, "--dry-run", "--as-of", given_up)
     assert abandoned.exit_code == 0, abandoned.output
     assert f"{AGENCY}/jido_teate/2026  照会要求（F2）" in abandoned.stdout
