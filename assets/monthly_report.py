@@ -18,13 +18,13 @@ import dagster as dg
 import polars as pl
 
 from assets.automation import PHASE1, phase1_job, phase1_run_config
+from assets.checks import table_markdown
 from assets.config import MonthlyReportConfig
 from assets.guard import masked_errors
 from assets.partitions import AGENCY, JIMU, PartitionScope, agency_partitions, jimu_partitions
 from assets.resources import TenkenWorkspace
 from pipelines import calendar, report_files, reporting
 from pipelines.cases.audit import JST
-from pipelines.cases.rounds import rounds_as_of
 from pipelines.cases.store import CaseStore, describe, store_url
 
 #: the current month is a partition too (its report is "as of now"); later ones are added as
@@ -112,7 +112,7 @@ def recheck_calendar(context: dg.AssetExecutionContext, workspace: TenkenWorkspa
         status,
         metadata={
             "dagster/row_count": status.height,
-            "点検周期": dg.MetadataValue.md(_markdown(labelled)),
+            "点検周期": table_markdown(labelled),
             **{f"状況/{k}": dg.MetadataValue.int(v) for k, v in sorted(counts.items())},
         },
     )
@@ -123,17 +123,9 @@ def recheck_calendar(context: dg.AssetExecutionContext, workspace: TenkenWorkspa
         description="前回の照合完了から点検周期を過ぎた団体×事務がないこと",
         metadata={
             "期限超過": late.height,
-            "期限超過の区分": dg.MetadataValue.md(_markdown(late.rename(calendar.LABELS)))
-            if late.height
-            else "なし",
+            "期限超過の区分": table_markdown(late.rename(calendar.LABELS)),
         },
     )
-
-
-def _markdown(frame: pl.DataFrame) -> str:
-    rows = [["" if v is None else str(v) for v in row] for row in frame.iter_rows()]
-    lines = ["| " + " | ".join(frame.columns) + " |", "|" + "---|" * frame.width]
-    return "\n".join(lines + ["| " + " | ".join(r) + " |" for r in rows])
 
 
 monthly_report_job = dg.define_asset_job(
@@ -187,11 +179,7 @@ def recheck_starter(context: dg.SensorEvaluationContext, workspace: TenkenWorksp
     if not any(p.extract_file for p in settings.recheck.plan):
         return dg.SensorResult(skip_reason="recheck.plan に extract_file のある区分がありません")
     with _store(workspace, context.instance) as store:
-        status = reporting.recheck_calendar(store, settings)
-        with store.reading() as conn:
-            rounds = rounds_as_of(conn)
-    due = status.filter(pl.col("status").is_in([calendar.STATUS_OVERDUE, calendar.STATUS_NEVER]))
-    starts = reporting.due_starts(settings, due, rounds, today=datetime.now(JST).date())
+        starts = reporting.due_starts(store, settings, today=datetime.now(JST).date())
     requests: list[dg.RunRequest] = []
     add_agencies: set[str] = set()
     add_jimus: set[str] = set()

@@ -15,7 +15,7 @@ import polars as pl
 import xlsxwriter
 
 from pipelines.monthly_report import labelled, with_total
-from pipelines.outputs import neutralise_formulas, write_csv_cp932
+from pipelines.outputs import XLSX_OPTIONS, neutralise_formulas, write_csv_cp932
 from pipelines.privacy import write_private
 from schemas.monthly_report import FIGURES
 
@@ -34,15 +34,7 @@ def write_xlsx(levels: Mapping[str, pl.DataFrame], path: Path, *, month: str, ti
 
     ``month`` is how the period reads in the title (「2026-10 末時点」)."""
     buffer = io.BytesIO()
-    book = xlsxwriter.Workbook(
-        buffer,
-        {
-            "in_memory": True,
-            "strings_to_formulas": False,
-            "strings_to_numbers": False,
-            "strings_to_urls": False,
-        },
-    )
+    book = xlsxwriter.Workbook(buffer, XLSX_OPTIONS)
     head = book.add_format(
         {"bold": True, "bg_color": "#DDEBF7", "border": 1, "text_wrap": True, "valign": "top"}
     )

@@ -165,18 +165,9 @@ def write_report(report: MonthlyReport, out_dir: Path) -> ReportFiles:
     return ReportFiles(xlsx=xlsx, csv=csv, chart=chart)
 
 
-def recheck_calendar(
-    store: CaseStore,
-    settings: TenkenSettings,
-    *,
-    today: date | None = None,
+def _calendar(
+    rounds: pl.DataFrame, cases: pl.DataFrame, settings: TenkenSettings, today: date
 ) -> pl.DataFrame:
-    """Last completed round, next due date, status and open cases per expected agency × 事務."""
-    today = today or now().date()
-    with store.reading() as conn:
-        rounds = rounds_as_of(conn)
-        # the same replay as the monthly report, so both count open cases alike
-        cases = cases_as_of(conn, now(), fields=("round_id",))
     expected = expected_partitions(settings, rounds)
     open_cases = (
         cases.filter(pl.col("state").is_in(OPEN_STATES))
@@ -203,6 +194,23 @@ def recheck_calendar(
     )
 
 
+def _calendar_inputs(store: CaseStore) -> tuple[pl.DataFrame, pl.DataFrame]:
+    """Every round and every case as of now, in one read of the store."""
+    with store.reading() as conn:
+        rounds = rounds_as_of(conn)
+        # the same replay as the monthly report, so both count open cases alike
+        cases = cases_as_of(conn, now(), fields=("round_id",))
+    return rounds, cases
+
+
+def recheck_calendar(
+    store: CaseStore, settings: TenkenSettings, *, today: date | None = None
+) -> pl.DataFrame:
+    """Last completed round, next due date, status and open cases per expected agency × 事務."""
+    rounds, cases = _calendar_inputs(store)
+    return _calendar(rounds, cases, settings, today or now().date())
+
+
 @dataclass(frozen=True)
 class DueStart:
     """Phase 1 of a planned agency × 事務 that is due, with where its extract is dropped."""
@@ -214,7 +222,15 @@ class DueStart:
     atena_file: str | None
 
 
-def due_starts(
+def due_starts(store: CaseStore, settings: TenkenSettings, *, today: date) -> list[DueStart]:
+    """The planned partitions that are due (期限超過 or 未実施) and can start by themselves."""
+    rounds, cases = _calendar_inputs(store)
+    status = _calendar(rounds, cases, settings, today)
+    due = status.filter(pl.col("status").is_in([calendar.STATUS_OVERDUE, calendar.STATUS_NEVER]))
+    return starts_for(settings, due, rounds, today=today)
+
+
+def starts_for(
     settings: TenkenSettings, due: pl.DataFrame, rounds: pl.DataFrame, *, today: date
 ) -> list[DueStart]:
     """The planned partitions among ``due`` (rows of ``recheck_calendar``) that can start by

@@ -44,6 +44,7 @@ import xlsxwriter
 from xlsxwriter.utility import xl_col_to_name
 
 from pipelines.errors import Problem, TenkenInputError
+from pipelines.outputs import XLSX_OPTIONS
 from pipelines.privacy import private_file
 from schemas.cases import CASE_STAFF_COLUMNS, HISTORY_COLUMNS, OPEN_STATES, SPECS, STATES
 from schemas.mismatch_review import CASE_COLUMNS
@@ -254,15 +255,7 @@ def write_workbook(
     n = frame.height
     staff = staff_text(frame)
     buffer = io.BytesIO()
-    book = xlsxwriter.Workbook(
-        buffer,
-        {
-            "in_memory": True,
-            "strings_to_formulas": False,
-            "strings_to_numbers": False,
-            "strings_to_urls": False,
-        },
-    )
+    book = xlsxwriter.Workbook(buffer, XLSX_OPTIONS)
     header = book.add_format(
         {"bold": True, "bg_color": "#DDEBF7", "border": 1, "text_wrap": True, "valign": "top", "locked": True}
     )

@@ -17,7 +17,7 @@ from pipelines.agencies import default_round
 from pipelines.cases.audit import JST, now
 from pipelines.cases.rounds import PHASE_MATCHED, record_round
 from pipelines.cases.store import CaseStore
-from pipelines.reporting import due_starts
+from pipelines.reporting import starts_for
 from schemas.config import parse_settings
 
 AGENCY = "392014"
@@ -130,10 +130,10 @@ def test_due_starts_pick_the_round_and_leave_begun_ones_alone() -> None:
         (AGENCY, "nanbyo", "2025", 2),
         (AGENCY, "nanbyo", "2026", 1),  # 2026 already requested by hand: left alone
     )
-    starts = due_starts(settings, due, rounds, today=date(2026, 11, 23))
+    starts = starts_for(settings, due, rounds, today=date(2026, 11, 23))
     assert [(s.jimu, s.round_id, s.extract_file) for s in starts] == [
         ("kaigo_hoken", "2026", "/drop/k.csv"),
         ("jido_teate", "2026-11", "/drop/j.csv"),
     ]
     # not due: nothing starts, whatever the plan says
-    assert due_starts(settings, due.clear(), rounds, today=date(2026, 11, 23)) == []
+    assert starts_for(settings, due.clear(), rounds, today=date(2026, 11, 23)) == []
