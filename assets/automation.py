@@ -17,7 +17,7 @@ from assets.mismatch_review import mismatch_review
 from assets.partitions import AGENCY, JIMU, PartitionScope, agency_partitions, jimu_partitions
 from assets.periodic_report import periodic_report
 from assets.resources import TenkenWorkspace
-from pipelines.inbox import Arrival, scan
+from pipelines.ops.inbox import Arrival, scan
 
 PHASE1 = "phase1_request"
 PHASE2 = "phase2_match"

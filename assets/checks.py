@@ -19,8 +19,8 @@ import polars as pl
 
 from assets.partitions import PartitionScope, inspection_partitions
 from pipelines.errors import TenkenInputError
-from pipelines.layout import Layout
-from pipelines.outputs import write_csv_cp932
+from pipelines.files.csv_writer import write_csv_cp932
+from pipelines.home import HomeLayout
 from pipelines.privacy import mask_expr, write_private
 
 SCHEMA_CHECK = "schema_contract"
@@ -137,7 +137,7 @@ def column_schema(frame: pl.DataFrame) -> dg.TableSchema:
 
 
 def input_failure(
-    error: TenkenInputError, layout: Layout, scope: PartitionScope, round_id: str, stage: str
+    error: TenkenInputError, layout: HomeLayout, scope: PartitionScope, round_id: str, stage: str
 ) -> dg.Failure:
     """Write every problem to an error report and turn the error into a step failure."""
     report_dir = layout.errors_dir(scope.agency, scope.jimu, round_id)

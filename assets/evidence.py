@@ -1,4 +1,4 @@
-"""証跡: the Great Expectations suites of ``pipelines.evidence`` as asset checks.
+"""証跡: the Great Expectations suites of ``pipelines.ops.evidence`` as asset checks.
 
 One check named ``evidence`` per boundary stage (抽出, 住基照会要求, 照会結果, 照合). They are
 separate from the blocking pandera checks on purpose: pandera is the gate and stops the
@@ -9,9 +9,7 @@ of every run are kept under ``<home>/evidence/<agency>/<jimu>/`` (証跡一覧.h
 
 import warnings
 from collections.abc import Callable
-from datetime import datetime
 from pathlib import Path
-from zoneinfo import ZoneInfo
 
 import dagster as dg
 import polars as pl
@@ -23,11 +21,11 @@ from assets.inquiry_result import inquiry_result
 from assets.match_result import match_result
 from assets.partitions import inspection_partitions, partition_scope
 from assets.resources import TenkenWorkspace
-from pipelines import evidence
-from pipelines.evidence import Suite
+from pipelines import clock
+from pipelines.ops import evidence
+from pipelines.ops.evidence import Suite
 
 EVIDENCE_CHECK = "evidence"
-JST = ZoneInfo("Asia/Tokyo")
 
 
 def _latest_metadata(context: dg.AssetCheckExecutionContext, asset: str) -> dict[str, object]:
@@ -99,7 +97,7 @@ def _check(asset: dg.AssetsDefinition, description: str, **ins: dg.AssetIn) -> C
 def extract_evidence(
     context: dg.AssetCheckExecutionContext, workspace: TenkenWorkspace, extract: pl.DataFrame
 ) -> dg.AssetCheckResult:
-    today = datetime.now(JST).date()
+    today = clock.today()
     return _evidence(context, workspace, lambda: evidence.extract_suite(extract, today))
 
 

@@ -1,10 +1,8 @@
 """抽出 (extract) asset."""
 
 from collections.abc import Iterator
-from datetime import datetime
 from pathlib import Path
 from typing import Any
-from zoneinfo import ZoneInfo
 
 import dagster as dg
 
@@ -13,12 +11,10 @@ from assets.config import ExtractConfig
 from assets.guard import masked_errors
 from assets.partitions import inspection_partitions, partition_scope
 from assets.resources import TenkenWorkspace
-from pipelines import agencies
+from pipelines import agencies, clock
 from pipelines.errors import TenkenInputError
-from pipelines.extract import extract as run_extract
+from pipelines.stages.extract import extract as run_extract
 from schemas.extract import ExtractRecords
-
-JST = ZoneInfo("Asia/Tokyo")
 
 
 @dg.asset(
@@ -40,7 +36,7 @@ def extract(
     scope = partition_scope(context)
     layout = workspace.layout(context.instance)
     settings = workspace.settings(context.instance)
-    today = datetime.now(JST).date()
+    today = clock.today()
     round_id = config.round_id or agencies.default_round(today)
     try:
         agency = agencies.agency(scope.agency, settings)

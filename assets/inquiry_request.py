@@ -1,10 +1,8 @@
 """住基照会要求 (inquiry_request) asset."""
 
 from collections.abc import Iterator
-from datetime import datetime
 from pathlib import Path
 from typing import Any
-from zoneinfo import ZoneInfo
 
 import dagster as dg
 import polars as pl
@@ -15,17 +13,17 @@ from assets.guard import masked_errors
 from assets.partitions import inspection_partitions, partition_scope
 from assets.resources import TenkenWorkspace
 from assets.rounds import record_phase
-from pipelines import agencies
+from pipelines import agencies, clock
 from pipelines.cases.rounds import PHASE_REQUESTED
 from pipelines.errors import TenkenInputError
-from pipelines.inquiry_request import (
+from pipelines.stages.inquiry_request import (
     assign_inquiry_numbers,
     build_requests,
     load_registry,
     save_registry,
     write_request_files,
 )
-from pipelines.periodic_report import partition_figures
+from pipelines.stages.periodic_report import partition_figures
 from schemas.codes import Scope
 from schemas.inquiry_request import InquiryRequests
 
@@ -74,7 +72,7 @@ def inquiry_request(
             jimu_name=spec.name,
             round_id=round_id,
             max_records_per_file=settings.request.max_records_per_file,
-            now=datetime.now(ZoneInfo("Asia/Tokyo")),
+            now=clock.now(),
         )
     except TenkenInputError as e:
         raise input_failure(e, layout, scope, round_id, "照会要求") from None

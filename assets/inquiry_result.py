@@ -13,7 +13,7 @@ from assets.guard import masked_errors
 from assets.partitions import inspection_partitions, partition_scope
 from assets.resources import TenkenWorkspace
 from pipelines.errors import Problem, TenkenInputError
-from pipelines.inquiry_result import read_results, result_files
+from pipelines.stages.inquiry_result import read_results, result_files
 from schemas.codes import RESULT_LABELS, ResultCode
 from schemas.inquiry_result import InquiryResults
 

@@ -23,15 +23,15 @@ from assets.partitions import inspection_partitions, partition_scope
 from assets.resources import TenkenWorkspace
 from pipelines import agencies
 from pipelines.errors import Problem, TenkenInputError
-from pipelines.match_result import (
+from pipelines.matching.settings import MatchSettings
+from pipelines.privacy import private_dir, write_private_parquet
+from pipelines.stages.match_result import (
     audit_record,
     match_inputs,
     match_slices,
     match_stats,
     write_match_outputs,
 )
-from pipelines.matching.settings import MatchSettings
-from pipelines.privacy import private_dir, write_private_parquet
 from schemas.match_result import MatchResults
 
 

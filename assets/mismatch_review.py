@@ -15,7 +15,7 @@ from assets.resources import TenkenWorkspace
 from pipelines import agencies
 from pipelines.cases.store import CaseStore, describe, store_url
 from pipelines.errors import TenkenInputError
-from pipelines.mismatch_review import F5_FILE, review_round
+from pipelines.stages.mismatch_review import F5_FILE, review_round
 from schemas.cases import CaseState, ReviewedCases
 
 

@@ -10,7 +10,7 @@ extract is where the plan says.
 """
 
 from collections.abc import Iterator
-from datetime import datetime, timedelta
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
@@ -23,14 +23,15 @@ from assets.config import MonthlyReportConfig
 from assets.guard import masked_errors
 from assets.partitions import AGENCY, JIMU, PartitionScope, agency_partitions, jimu_partitions
 from assets.resources import TenkenWorkspace
-from pipelines import calendar, report_files, reporting
-from pipelines.cases.audit import JST
+from pipelines import clock
 from pipelines.cases.store import CaseStore, describe, store_url
+from pipelines.reporting import calendar, monthly
+from pipelines.reporting import files as report_files
 
 #: the current month is a partition too (its report is "as of now"); later ones are added as
 #: they begin
 monthly_partitions = dg.MonthlyPartitionsDefinition(
-    start_date=f"{reporting.FIRST_MONTH}-01", timezone="Asia/Tokyo", end_offset=1
+    start_date=f"{monthly.FIRST_MONTH}-01", timezone=clock.TIME_ZONE, end_offset=1
 )
 
 
@@ -60,10 +61,10 @@ def monthly_report(
     layout = workspace.layout(context.instance)
     settings = workspace.settings(context.instance)
     with _store(workspace, context.instance) as store:
-        report = reporting.build_monthly_report(store, settings, month, prefecture=config.prefecture or None)
+        report = monthly.build_monthly_report(store, settings, month, prefecture=config.prefecture or None)
         source = describe(store.url)
     out_dir = Path(config.out_dir) if config.out_dir else layout.home / "reports" / month
-    files = reporting.write_report(report, out_dir)
+    files = monthly.write_report(report, out_dir)
     figures = report.agency_jimu
     status_counts = dict(figures.group_by("status").len().iter_rows())
     total = figures.select(pl.col("in_scope", "grade_b", "grade_c", "confirmed", "mislinked").sum()).row(
@@ -104,7 +105,7 @@ def recheck_calendar(context: dg.AssetExecutionContext, workspace: TenkenWorkspa
     """One row per expected agency × 事務 with its last round, next due date and status."""
     settings = workspace.settings(context.instance)
     with _store(workspace, context.instance) as store:
-        status = reporting.recheck_calendar(store, settings)
+        status = monthly.recheck_calendar(store, settings)
     labelled = status.rename(calendar.LABELS)
     late = calendar.overdue(status)
     counts = dict(status.group_by("status").len().iter_rows())
@@ -143,25 +144,25 @@ recheck_calendar_job = dg.define_asset_job(
 @dg.schedule(
     job=monthly_report_job,
     cron_schedule="0 6 1 * *",
-    execution_timezone="Asia/Tokyo",
+    execution_timezone=clock.TIME_ZONE,
     default_status=dg.DefaultScheduleStatus.RUNNING,
     description="毎月1日 6:00 に前月分の定期報告を作る",
 )
 def monthly_report_schedule(context: dg.ScheduleEvaluationContext) -> dg.RunRequest:
-    scheduled = context.scheduled_execution_time or datetime.now(JST)
-    previous = (scheduled.astimezone(JST).replace(day=1) - timedelta(days=1)).strftime("%Y-%m-01")
+    scheduled = context.scheduled_execution_time or clock.now()
+    previous = (scheduled.astimezone(clock.JST).replace(day=1) - timedelta(days=1)).strftime("%Y-%m-01")
     return dg.RunRequest(run_key=f"monthly-{previous}", partition_key=previous)
 
 
 @dg.schedule(
     job=recheck_calendar_job,
     cron_schedule="30 6 * * *",
-    execution_timezone="Asia/Tokyo",
+    execution_timezone=clock.TIME_ZONE,
     default_status=dg.DefaultScheduleStatus.RUNNING,
     description="毎朝 6:30 に点検周期を更新する（期限超過ならチェックが赤になる）",
 )
 def recheck_calendar_schedule(context: dg.ScheduleEvaluationContext) -> dg.RunRequest:
-    scheduled = context.scheduled_execution_time or datetime.now(JST)
+    scheduled = context.scheduled_execution_time or clock.now()
     return dg.RunRequest(run_key=f"calendar-{scheduled:%Y-%m-%d}")
 
 
@@ -179,7 +180,7 @@ def recheck_starter(context: dg.SensorEvaluationContext, workspace: TenkenWorksp
     if not any(p.extract_file for p in settings.recheck.plan):
         return dg.SensorResult(skip_reason="recheck.plan に extract_file のある区分がありません")
     with _store(workspace, context.instance) as store:
-        starts = reporting.due_starts(store, settings, today=datetime.now(JST).date())
+        starts = monthly.due_starts(store, settings, today=clock.today())
     requests: list[dg.RunRequest] = []
     add_agencies: set[str] = set()
     add_jimus: set[str] = set()

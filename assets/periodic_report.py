@@ -13,7 +13,7 @@ from assets.resources import TenkenWorkspace
 from assets.rounds import record_phase
 from pipelines import agencies
 from pipelines.cases.rounds import PHASE_MATCHED
-from pipelines.periodic_report import FIGURE_LABELS, partition_figures
+from pipelines.stages.periodic_report import FIGURE_LABELS, partition_figures
 
 
 @dg.asset(

@@ -15,7 +15,7 @@ import polars as pl
 from pydantic import Field
 from upath import UPath
 
-from pipelines.layout import Layout
+from pipelines.home import HomeLayout
 from pipelines.privacy import DIR_MODE, private_dir, private_file, write_private_parquet
 from schemas.config import TenkenSettings, load_settings
 
@@ -38,8 +38,8 @@ class TenkenWorkspace(dg.ConfigurableResource):
     home: str | None = Field(default=None, description="tenken home; default: the instance's DAGSTER_HOME")
     config_file: str | None = Field(default=None, description="tenken.yaml; default: <home>/tenken.yaml")
 
-    def layout(self, instance: dg.DagsterInstance | None) -> Layout:
-        return Layout(Path(self.home) if self.home else _instance_home(instance))
+    def layout(self, instance: dg.DagsterInstance | None) -> HomeLayout:
+        return HomeLayout(Path(self.home) if self.home else _instance_home(instance))
 
     def settings(self, instance: dg.DagsterInstance | None) -> TenkenSettings:
         path = Path(self.config_file) if self.config_file else self.layout(instance).config_file
@@ -91,7 +91,7 @@ class PrivateParquetIOManager(dg.ConfigurableIOManagerFactory):
     base_dir: str | None = Field(default=None, description="default: <instance home>/data/store")
 
     def create_io_manager(self, context: dg.InitResourceContext) -> _PrivateParquet:
-        base = Path(self.base_dir) if self.base_dir else Layout(_instance_home(context.instance)).store
+        base = Path(self.base_dir) if self.base_dir else HomeLayout(_instance_home(context.instance)).store
         private_dir(base)
         os.chmod(base, DIR_MODE)
         return _PrivateParquet(base_path=UPath(str(base)))

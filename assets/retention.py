@@ -11,20 +11,19 @@ division has chosen ``retention.days_after_close``.
 from collections.abc import Iterator
 from datetime import datetime
 from pathlib import Path
-from zoneinfo import ZoneInfo
 
 import dagster as dg
 from pydantic import Field
 
 from assets.partitions import AGENCY, JIMU, inspection_partitions
 from assets.resources import TenkenWorkspace
-from pipelines import retention
+from pipelines import clock
 from pipelines.cases.store import CaseStore, store_url
-from pipelines.layout import Layout
-from pipelines.retention import CaseActivity, RoundKey, RoundPlan, WrittenFile
+from pipelines.home import HomeLayout
+from pipelines.ops import retention
+from pipelines.ops.retention import CaseActivity, RoundKey, RoundPlan, WrittenFile
 from schemas.config import TenkenSettings
 
-JST = ZoneInfo("Asia/Tokyo")
 #: the materializations that mark phase 1 / phase 2 of a round as completed, and its round metadata
 PHASE1_ASSET = "inquiry_request"
 PHASE2_ASSET = "match_result"
@@ -54,7 +53,7 @@ def completions(instance: dg.DagsterInstance, asset: str) -> dict[RoundKey, date
     """Per round, when ``asset`` was last materialized for it (from the instance's event log)."""
     completed: dict[RoundKey, datetime] = {}
     for key, timestamp, _ in _materializations(instance, asset):
-        at = datetime.fromtimestamp(timestamp, JST)
+        at = datetime.fromtimestamp(timestamp, clock.JST)
         completed[key] = max(at, completed.get(key, at))
     return completed
 
@@ -109,7 +108,7 @@ def case_activity(settings: TenkenSettings, home: Path) -> dict[RoundKey, CaseAc
 
 
 def purge_plan(
-    instance: dg.DagsterInstance, layout: Layout, settings: TenkenSettings, today: datetime
+    instance: dg.DagsterInstance, layout: HomeLayout, settings: TenkenSettings, today: datetime
 ) -> list[RoundPlan]:
     """The retention plan of every round, from the instance, the case store and the disk."""
     statuses = retention.statuses(
@@ -130,7 +129,7 @@ def purge_closed_rounds(
 ) -> None:
     layout = workspace.layout(context.instance)
     settings = workspace.settings(context.instance)
-    now = datetime.now(JST)
+    now = clock.now()
     plans = purge_plan(context.instance, layout, settings, now)
     counts = retention.summary(plans)
     planned = "（予定）" if config.dry_run else ""
@@ -152,7 +151,7 @@ retention_schedule = dg.ScheduleDefinition(
     name="retention_schedule",
     job=retention_job,
     cron_schedule="30 3 * * *",
-    execution_timezone="Asia/Tokyo",
+    execution_timezone=clock.TIME_ZONE,
     default_status=dg.DefaultScheduleStatus.STOPPED,
     description="毎日 3:30 に保存期間の終わった点検回を削除する（既定は停止。IT 部門が有効にする）",
 )

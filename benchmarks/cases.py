@@ -39,8 +39,8 @@ import sqlalchemy as sa
 from pipelines.cases.importer import import_workbook
 from pipelines.cases.merge import merge_round
 from pipelines.cases.store import CaseStore
-from pipelines.mismatch_review import export_workbook
-from pipelines.workbook import SHEET
+from pipelines.cases.workbook import SHEET
+from pipelines.stages.mismatch_review import export_workbook
 from schemas.mismatch_review import CASE_COLUMNS
 
 AGENCY, JIMU = "392014", "kaigo_hoken"

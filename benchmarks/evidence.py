@@ -28,8 +28,8 @@ from pathlib import Path
 
 import polars as pl
 
-from pipelines import evidence
-from pipelines.inquiry_request import assign_inquiry_numbers, build_requests, write_request_files
+from pipelines.ops import evidence
+from pipelines.stages.inquiry_request import assign_inquiry_numbers, build_requests, write_request_files
 
 ROOT = Path(__file__).resolve().parents[1]
 RESULTS = ROOT / "benchmarks" / "results"

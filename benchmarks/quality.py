@@ -39,15 +39,15 @@ from typing import Any
 
 import polars as pl
 
-from pipelines.match_result import match, match_inputs
+from demo.generator import EXPECTED_CAUSES, MISLINKS, generate
+from demo.round_trip import simulate_round
 from pipelines.matching.causes import add_causes
 from pipelines.matching.comparisons import build_comparisons, held_fields
 from pipelines.matching.levels import compile_judgements
 from pipelines.matching.owners import population_from_extract
 from pipelines.matching.rules import classify
 from pipelines.matching.settings import MatchSettings
-from pipelines.synthetic.generator import EXPECTED_CAUSES, MISLINKS, generate
-from pipelines.synthetic.round_trip import simulate_round
+from pipelines.stages.match_result import match, match_inputs
 from schemas.config import load_settings
 
 ROOT = Path(__file__).resolve().parents[1]

@@ -153,7 +153,7 @@ def step_times(home: Path) -> list[dict[str, float]]:
 
 def generate_inputs(n: int, work: Path) -> tuple[Path, pl.DataFrame]:
     """F1 (cp932) and the registry, in chunks of CHUNK rows with disjoint people."""
-    from pipelines.synthetic.generator import generate
+    from demo.generator import generate
 
     f1 = work / "f1.csv"
     registries = []
@@ -189,7 +189,7 @@ def io_floor(f1: Path, f3_dir: Path, work: Path) -> float:
 
 
 def measure(n: int, keep: bool) -> Row:
-    from pipelines.synthetic.simulator import answer_files
+    from demo.simulator import answer_files
 
     work = Path(tempfile.mkdtemp(prefix=f"tenken-bench-{n}-"))
     try:
@@ -267,7 +267,7 @@ def machine() -> dict[str, object]:
 
 
 def _input_limit() -> int:
-    from pipelines.csvfile import input_limit
+    from pipelines.files.csv_reader import input_limit
 
     return input_limit(None)
 

@@ -76,7 +76,7 @@ class RequestSettings(_Strict):
 class RetentionSettings(_Strict):
     """How long a closed round's files holding 個人番号 are kept (manual 12.: delete them as
     soon as they are no longer needed). A round is closed when its 照合 has completed and no
-    case of it is open; see ``pipelines.retention``."""
+    case of it is open; see ``pipelines.ops.retention``."""
 
     days_after_close: int = Field(
         90, ge=0, le=3650, description="点検回の終了（照合の完了と全案件の完了の遅い方）から削除までの日数"

@@ -12,7 +12,7 @@ import pandera.polars as pa
 import polars as pl
 
 from schemas.codes import ACQUISITION_ROUTES, RESIDENT_CLASSES, Scope
-from schemas.layout import Column
+from schemas.columns import Column
 
 F1_COLUMNS = (
     Column("宛名番号", "atena_no", True, "団体内宛名番号（半角英数字1〜16桁、ファイル内で一意）"),

@@ -10,7 +10,7 @@ from datetime import date
 import pandera.polars as pa
 
 from schemas.codes import ResultCode
-from schemas.layout import Column
+from schemas.columns import Column
 
 F3_COLUMNS = (
     Column("照会番号", "inquiry_no", True, "送ったとおり"),

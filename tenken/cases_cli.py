@@ -21,13 +21,14 @@ import sqlalchemy as sa
 import typer
 
 from pipelines import agencies
-from pipelines.cases.audit import EVENT_HEADERS, JST, cases_as_of, check_anchors, events_frame
+from pipelines.cases.audit import EVENT_HEADERS, cases_as_of, check_anchors, events_frame
 from pipelines.cases.importer import report_path, write_report
 from pipelines.cases.store import CaseStore, describe, store_url
+from pipelines.cases.workbook_reader import read_meta
+from pipelines.clock import JST, now
 from pipelines.errors import TenkenInputError
-from pipelines.mismatch_review import F5_FILE, export_workbook
-from pipelines.outputs import write_csv_cp932
-from pipelines.workbook import read_meta
+from pipelines.files.csv_writer import write_csv_cp932
+from pipelines.stages.mismatch_review import F5_FILE, export_workbook
 from schemas.cases import CaseState
 from tenken import runner
 from tenken.cli import AgencyOption, HomeOption, JimuOption, resolve_home
@@ -169,7 +170,7 @@ def list_(
 ) -> None:
     """案件番号と状態を一覧する（報告の件数を案件までたどるため）。"""
     h = resolve_home(home)
-    moment = _end_of_day(as_of) if as_of else datetime.now(JST)
+    moment = _end_of_day(as_of) if as_of else now()
     with _store(h) as store, store.reading() as conn:
         cases = cases_as_of(conn, moment, agency=agency, jimu=jimu)
     if state:

@@ -13,13 +13,12 @@ import os
 import shutil
 import sys
 import traceback
-from datetime import datetime
 from pathlib import Path
 from typing import Annotated, NoReturn
-from zoneinfo import ZoneInfo
 
 import typer
 
+from pipelines import clock
 from tenken import runner
 from tenken.runner import Home, RunFailed, RunOutcome
 
@@ -147,7 +146,7 @@ def demo(
     for r in results:
         typer.echo(f"  {r.out_dir}")
     # the monthly report and the recheck calendar, so the UI shows every asset materialized
-    month = datetime.now(ZoneInfo("Asia/Tokyo")).strftime("%Y-%m")
+    month = clock.now().strftime("%Y-%m")
     try:
         reported = runner.report(h, month=month)
         runner.status(h)
@@ -188,7 +187,7 @@ def report(
 @app.command()
 def status(home: HomeOption = None) -> None:
     """点検周期: 団体×事務ごとの前回の点検回・次回期限・状況・未完了の案件数。"""
-    from pipelines.calendar import LABELS, STATUS_OVERDUE
+    from pipelines.reporting.calendar import LABELS, STATUS_OVERDUE
 
     h = resolve_home(home)
     try:

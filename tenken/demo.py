@@ -13,9 +13,9 @@ from pathlib import Path
 
 import polars as pl
 
-from pipelines.layout import Layout
-from pipelines.synthetic.generator import SyntheticData, generate
-from pipelines.synthetic.simulator import SIMULATOR_NAME, answer_files
+from demo.generator import SyntheticData, generate
+from demo.simulator import SIMULATOR_NAME, answer_files
+from pipelines.home import HomeLayout
 from tenken.runner import Home, match, request
 
 
@@ -58,7 +58,7 @@ def run_partition(home: Home, part: DemoPartition, scale: float, seed: int) -> D
         holds_sex=holds_sex,
         with_atena=part.with_atena,
     )
-    layout = Layout(home.path)
+    layout = HomeLayout(home.path)
     # not the inbox: a running sensor would start the same rounds a second time
     inputs = layout.data / "demo" / part.agency / part.jimu / DEMO_ROUND
     extract_file = data.write_extract(inputs / "点検用元ファイル.csv")

@@ -4,20 +4,18 @@ from __future__ import annotations
 
 from datetime import date, datetime
 from typing import Annotated
-from zoneinfo import ZoneInfo
 
 import typer
 
 from assets.retention import purge_plan
-from pipelines import retention
-from pipelines.layout import Layout
-from pipelines.retention import RoundPlan
+from pipelines import clock
+from pipelines.home import HomeLayout
+from pipelines.ops import retention
+from pipelines.ops.retention import RoundPlan
 from tenken.cli import HomeOption, resolve_home
 
-JST = ZoneInfo("Asia/Tokyo")
 
-
-def _show(plans: list[RoundPlan], layout: Layout, *, dry_run: bool) -> None:
+def _show(plans: list[RoundPlan], layout: HomeLayout, *, dry_run: bool) -> None:
     if not plans:
         typer.echo("点検回がありません。")
         return
@@ -59,8 +57,8 @@ def purge(
         raise typer.Exit(2)
     h = resolve_home(home)
     settings = h.settings()
-    layout = Layout(h.path)
-    now = datetime.now(JST)
+    layout = HomeLayout(h.path)
+    now = clock.now()
     try:
         when = datetime.combine(date.fromisoformat(as_of), now.timetz()) if as_of else now
     except ValueError:

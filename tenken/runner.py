@@ -22,8 +22,10 @@ from assets.definitions import defs
 from assets.instance import open_instance
 from assets.monthly_report import monthly_report_job, recheck_calendar_job
 from assets.partitions import PartitionScope, register
-from pipelines import agencies, evidence, reporting
+from pipelines import agencies
 from pipelines.errors import TenkenInputError
+from pipelines.ops import evidence
+from pipelines.reporting import monthly
 from schemas.config import TenkenSettings, load_settings
 
 MONTHLY_REPORT_JOB = monthly_report_job.name
@@ -239,10 +241,10 @@ def import_cases(home: Home, *, agency: str, jimu: str, workbook: Path) -> RunOu
 def report(home: Home, *, month: str, prefecture: str = "", out_dir: Path | None = None) -> RunOutcome:
     """定期報告 of ``month`` (YYYY-MM): materializes ``monthly_report`` for that month."""
     try:
-        reporting.month_end(month)
+        monthly.month_end(month)
         if prefecture:
-            reporting.prefecture_code(prefecture)
-    except reporting.ReportRequestError as e:
+            monthly.prefecture_code(prefecture)
+    except monthly.ReportRequestError as e:
         raise RunFailed(str(e), input_error=True) from None
     config = {
         "ops": {

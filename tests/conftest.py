@@ -39,6 +39,6 @@ def home(tmp_path: Path) -> Iterator[object]:
 @pytest.fixture(scope="session")
 def small_data():
     """2,000 synthetic rows of 高知市 × kaigo_hoken with ground truth (generated once)."""
-    from pipelines.synthetic.generator import generate
+    from demo.generator import generate
 
     return generate(2000, agency="392014", jimu="kaigo_hoken", seed=11)

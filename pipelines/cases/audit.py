@@ -23,13 +23,14 @@ import hmac
 import json
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
-from datetime import date, datetime, timedelta, timezone
+from datetime import date, datetime
 from typing import Any
 
 import polars as pl
 import sqlalchemy as sa
 
 from pipelines.cases.tables import KEY, PERSONAL_FIELDS, RECORD_FIELDS, case_events, cases, chain_head
+from pipelines.clock import JST
 
 GENESIS = "0" * 64
 
@@ -39,7 +40,6 @@ FREE_TEXT_FIELDS: frozenset[str] = frozenset({"correction", "note"})
 #: every field whose values events hold only as digests (the case record keeps them in clear,
 #: for the workbook, until retention erases them)
 REDACTED_FIELDS: frozenset[str] = PERSONAL_FIELDS | FREE_TEXT_FIELDS
-JST = timezone(timedelta(hours=9), "JST")
 
 #: columns of an exported audit trail, in order, with their Japanese headers
 EVENT_HEADERS: dict[str, str] = {
@@ -60,10 +60,6 @@ EVENT_HEADERS: dict[str, str] = {
     "prev_hash": "前の記録のハッシュ",
     "hash": "この記録のハッシュ",
 }
-
-
-def now() -> datetime:
-    return datetime.now(JST)
 
 
 def stamp(moment: datetime) -> str:

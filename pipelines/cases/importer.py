@@ -31,20 +31,15 @@ from typing import Any
 
 import polars as pl
 
-from pipelines.cases.audit import NewEvent, now, stamp
+from pipelines.cases.audit import NewEvent, stamp
 from pipelines.cases.machine import plan_move
 from pipelines.cases.store import CaseStore, CaseUpdate
+from pipelines.cases.workbook import READONLY_COLUMNS, readonly_hashes, staff_hashes, staff_text
+from pipelines.cases.workbook_reader import ReturnedWorkbook, read_workbook
+from pipelines.clock import now
 from pipelines.dates import parse_dates
 from pipelines.errors import Problem, TenkenInputError, problems_from_frame
-from pipelines.outputs import write_csv_cp932
-from pipelines.workbook import (
-    READONLY_COLUMNS,
-    ReturnedWorkbook,
-    read_workbook,
-    readonly_hashes,
-    staff_hashes,
-    staff_text,
-)
+from pipelines.files.csv_writer import write_csv_cp932
 from schemas.cases import (
     CASE_STAFF_COLUMNS,
     DATE_FIELDS,

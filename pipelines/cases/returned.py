@@ -1,7 +1,7 @@
 """Returned workbooks in the inbox: ``<inbox>/<団体>/<事務>/<点検回>/returned/*.xlsx``.
 
 Staff put the F5 they filled in next to the round's other inbox folders (see
-``pipelines.inbox``). A file is read only once it has not changed for ``settle_seconds``;
+``pipelines.ops.inbox``). A file is read only once it has not changed for ``settle_seconds``;
 Excel's lock files (``~$…``) are never read. Each file version has a fingerprint (name,
 size, modification time), so the same file never starts two imports, and the same file
 saved again starts a new one (which changes nothing if its content is the same).

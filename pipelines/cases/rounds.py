@@ -14,8 +14,9 @@ from datetime import datetime
 import polars as pl
 import sqlalchemy as sa
 
-from pipelines.cases.audit import now, stamp
+from pipelines.cases.audit import stamp
 from pipelines.cases.tables import ROUND_COUNTS, round_history
+from pipelines.clock import now
 
 PHASE_REQUESTED = 1
 PHASE_MATCHED = 2
@@ -41,7 +42,7 @@ def record_round(
     run_id: str | None = None,
 ) -> None:
     """Append the counts of one completed phase of a round (``figures``: a partition row of
-    ``pipelines.periodic_report.partition_figures``)."""
+    ``pipelines.stages.periodic_report.partition_figures``)."""
     if phase not in (PHASE_REQUESTED, PHASE_MATCHED):
         raise ValueError(f"phase must be 1 or 2, not {phase}")
     row = {

@@ -32,8 +32,9 @@ from alembic.runtime.environment import EnvironmentContext
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
 
-from pipelines.cases.audit import NewEvent, Verification, chain_frame, events_input, now, stamp, verify
+from pipelines.cases.audit import NewEvent, Verification, chain_frame, events_input, stamp, verify
 from pipelines.cases.tables import KEY, RECORD_FIELDS, case_events, cases, chain_head, metadata, store_meta
+from pipelines.clock import now
 from pipelines.privacy import FILE_MODE, private_dir
 from schemas.config import CaseStoreSettings
 

@@ -32,7 +32,7 @@ from typing import Any
 
 import polars as pl
 
-from pipelines.jis import jis0208_chars
+from pipelines.files.jis import jis0208_chars
 
 #: MJ縮退マップ rules that keep the character (the rest join different characters)
 MJ_RULES = ("JIS包摂規準・UCS統合規則", "法務省告示582号別表第四", "法務省戸籍法関連通達・通知")

@@ -25,7 +25,7 @@ from functools import cache
 
 import polars as pl
 
-from pipelines.jis import replace_outside_jis0208
+from pipelines.files.jis import replace_outside_jis0208
 from schemas.codes import GETA
 
 #: where 姓 ends and 名 begins in the comparison forms (never a character of a name)

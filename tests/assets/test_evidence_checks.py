@@ -15,8 +15,8 @@ from assets.automation import PHASE1, PHASE2, phase1_run_config, phase2_run_conf
 from assets.definitions import defs
 from assets.evidence import EVIDENCE_CHECK
 from assets.partitions import PartitionScope, register
-from pipelines.layout import Layout
-from pipelines.synthetic.simulator import answer_files
+from demo.simulator import answer_files
+from pipelines.home import HomeLayout
 
 AGENCY, JIMU, ROUND = "392014", "kaigo_hoken", "2026"
 SCOPE = PartitionScope(AGENCY, JIMU)
@@ -38,7 +38,7 @@ def both_phases(instance, tmp_path: Path, data) -> list[dg.AssetCheckEvaluation]
     first = job1.execute_in_process(
         run_config=phase1_run_config(str(f1), round_id=ROUND), instance=instance, partition_key=SCOPE.key
     )
-    request_dir = Layout(Path(instance.root_directory)).request_dir(AGENCY, JIMU, ROUND)
+    request_dir = HomeLayout(Path(instance.root_directory)).request_dir(AGENCY, JIMU, ROUND)
     f3 = answer_files(sorted(request_dir.glob("request_*.csv")), data.registry, tmp_path / "f3")
     second = job2.execute_in_process(
         run_config=phase2_run_config(str(f3[0].parent)), instance=instance, partition_key=SCOPE.key
@@ -54,7 +54,7 @@ def both_phases(instance, tmp_path: Path, data) -> list[dg.AssetCheckEvaluation]
 def test_every_boundary_stage_gets_evidence_with_its_data_docs(instance, tmp_path: Path, small_data) -> None:
     checks = both_phases(instance, tmp_path, small_data)
     assert {c.asset_key.to_user_string() for c in checks} == BOUNDARY_STAGES
-    evidence_dir = Layout(Path(instance.root_directory)).evidence_dir(AGENCY, JIMU)
+    evidence_dir = HomeLayout(Path(instance.root_directory)).evidence_dir(AGENCY, JIMU)
     for check in checks:
         assert check.passed, check.metadata["満たさない期待"]
         assert check.partition == SCOPE.key
@@ -87,4 +87,4 @@ def test_switched_off_evidence_says_so_as_a_warning(instance, tmp_path: Path, sm
     checks = both_phases(instance, tmp_path, small_data)
     assert {c.asset_key.to_user_string() for c in checks} == BOUNDARY_STAGES
     assert all(not c.passed and c.severity == dg.AssetCheckSeverity.WARN for c in checks)
-    assert not Layout(home).evidence_dir(AGENCY, JIMU).exists()
+    assert not HomeLayout(home).evidence_dir(AGENCY, JIMU).exists()

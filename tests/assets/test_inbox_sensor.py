@@ -8,7 +8,7 @@ import dagster as dg
 
 from assets.automation import PHASE1, PHASE2, inbox_sensor
 from assets.resources import TenkenWorkspace
-from pipelines.inbox import scan
+from pipelines.ops.inbox import scan
 
 
 def touch(path: Path, age: float = 60.0, body: bytes = b"x") -> Path:

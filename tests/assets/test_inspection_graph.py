@@ -9,8 +9,8 @@ import pytest
 from assets.automation import PHASE1, PHASE2, phase1_run_config, phase2_run_config
 from assets.definitions import defs
 from assets.partitions import PartitionScope, register
-from pipelines.layout import Layout
-from pipelines.synthetic.simulator import answer_files
+from demo.simulator import answer_files
+from pipelines.home import HomeLayout
 from schemas.match_result import F4_COLUMNS
 
 AGENCY, JIMU, ROUND = "392014", "kaigo_hoken", "2026"
@@ -40,7 +40,7 @@ def test_both_phases_materialize_every_stage(instance, tmp_path: Path, small_dat
     assert mats == {"extract", "inquiry_request"}
     assert all(c.passed for c in first.get_asset_check_evaluations())
 
-    layout = Layout(Path(instance.root_directory))
+    layout = HomeLayout(Path(instance.root_directory))
     request_dir = layout.request_dir(AGENCY, JIMU, ROUND)
     answers = answer_files(sorted(request_dir.glob("request_*.csv")), small_data.registry, tmp_path / "f3")
     second = run(instance, PHASE2, phase2_run_config(str(answers[0].parent)))
@@ -75,7 +75,7 @@ def test_both_phases_materialize_every_stage(instance, tmp_path: Path, small_dat
 def test_broken_result_file_stops_the_graph(instance, tmp_path: Path, small_data) -> None:
     f1 = small_data.write_extract(tmp_path / "f1.csv")
     assert run(instance, PHASE1, phase1_run_config(str(f1), round_id=ROUND)).success
-    layout = Layout(Path(instance.root_directory))
+    layout = HomeLayout(Path(instance.root_directory))
     answers = answer_files(
         sorted(layout.request_dir(AGENCY, JIMU, ROUND).glob("request_*.csv")),
         small_data.registry,

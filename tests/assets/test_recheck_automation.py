@@ -14,10 +14,10 @@ from assets.automation import PHASE1
 from assets.monthly_report import monthly_report_schedule, recheck_starter
 from assets.resources import TenkenWorkspace
 from pipelines.agencies import default_round
-from pipelines.cases.audit import JST, now
 from pipelines.cases.rounds import PHASE_MATCHED, record_round
 from pipelines.cases.store import CaseStore
-from pipelines.reporting import starts_for
+from pipelines.clock import JST, now
+from pipelines.reporting.monthly import starts_for
 from schemas.config import parse_settings
 
 AGENCY = "392014"

@@ -8,8 +8,8 @@ import yaml
 from assets.automation import PHASE1, PHASE2, phase1_run_config, phase2_run_config
 from assets.definitions import defs
 from assets.partitions import PartitionScope, register
-from pipelines import retention
-from pipelines.layout import Layout
+from pipelines.home import HomeLayout
+from pipelines.ops import retention
 from tests.fixtures.bad_input import corpus
 
 AGENCY, JIMU, ROUND = "392014", "kaigo_hoken", "2026"
@@ -22,7 +22,7 @@ def test_retention_job_purges_a_closed_round(tmp_path: Path) -> None:
     home.mkdir()
     chosen = {"retention": {"days_after_close": 0}, "evidence": {"enabled": False}}
     (home / "tenken.yaml").write_text(yaml.safe_dump(chosen), encoding="utf-8")
-    layout = Layout(home)
+    layout = HomeLayout(home)
     with dg.instance_for_test(temp_dir=str(home)) as instance:
         register(instance, AGENCY, JIMU)
         f1 = corpus.HERE / "good_extract.csv"
@@ -63,7 +63,7 @@ def test_a_round_replaced_before_its_matching_is_purged_from_the_instance_record
     home.mkdir()
     chosen = {"retention": {"days_after_close": 0}, "evidence": {"enabled": False}}
     (home / "tenken.yaml").write_text(yaml.safe_dump(chosen), encoding="utf-8")
-    layout = Layout(home)
+    layout = HomeLayout(home)
     f1 = corpus.HERE / "good_extract.csv"
     with dg.instance_for_test(temp_dir=str(home)) as instance:
         register(instance, AGENCY, JIMU)

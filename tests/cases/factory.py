@@ -9,8 +9,8 @@ import openpyxl
 import polars as pl
 
 from pipelines.cases.store import CaseStore
-from pipelines.mismatch_review import export_workbook
-from pipelines.workbook import SHEET
+from pipelines.cases.workbook import SHEET
+from pipelines.stages.mismatch_review import export_workbook
 from schemas.mismatch_review import CASE_COLUMNS
 
 AGENCY, JIMU = "392014", "kaigo_hoken"

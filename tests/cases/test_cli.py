@@ -15,11 +15,11 @@ import polars as pl
 import pytest
 from typer.testing import CliRunner, Result
 
+from demo.generator import generate
+from demo.simulator import answer_files
 from pipelines.cases.audit import events_frame
 from pipelines.cases.importer import import_workbook
 from pipelines.cases.store import CaseStore
-from pipelines.synthetic.generator import generate
-from pipelines.synthetic.simulator import answer_files
 from schemas.config import load_settings
 from tenken import runner
 from tenken.cli import app

@@ -10,11 +10,12 @@ import polars as pl
 import pytest
 import sqlalchemy as sa
 
-from pipelines.cases.audit import JST, cases_as_of, events_frame
+from pipelines.cases.audit import cases_as_of, events_frame
 from pipelines.cases.importer import import_workbook, report_path
 from pipelines.cases.merge import merge_round
 from pipelines.cases.store import CaseStore
 from pipelines.cases.tables import cases as cases_table
+from pipelines.clock import JST
 from pipelines.errors import TenkenInputError
 from tests.cases.factory import AGENCY, JIMU, Sheet, candidates, export, graded
 

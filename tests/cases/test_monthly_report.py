@@ -13,11 +13,12 @@ import polars as pl
 import pytest
 from polars.testing import assert_frame_equal
 
-from pipelines.cases.audit import JST, NewEvent, stamp
+from pipelines.cases.audit import NewEvent, stamp
 from pipelines.cases.rounds import PHASE_MATCHED, PHASE_REQUESTED, record_round, rounds_as_of
 from pipelines.cases.store import CaseStore
-from pipelines.monthly_report import with_total
-from pipelines.reporting import build_monthly_report, recheck_calendar
+from pipelines.clock import JST
+from pipelines.reporting.figures import with_total
+from pipelines.reporting.monthly import build_monthly_report, recheck_calendar
 from schemas.cases import EventKind
 from schemas.config import parse_settings
 
@@ -326,8 +327,8 @@ def test_only_b_and_c_cases_are_counted_and_open_means_not_yet_done(world: CaseS
 
 
 def test_configured_names_and_bad_plan_codes() -> None:
-    from pipelines.monthly_report import CASE_SCHEMA, ROUND_SCHEMA, agency_jimu_figures
-    from pipelines.reporting import ReportRequestError, expected_partitions
+    from pipelines.reporting.figures import CASE_SCHEMA, ROUND_SCHEMA, agency_jimu_figures
+    from pipelines.reporting.monthly import ReportRequestError, expected_partitions
 
     expected = pl.DataFrame({"agency": ["398004"], "jimu": [KAIGO]})
     named = agency_jimu_figures(

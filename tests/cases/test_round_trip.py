@@ -20,10 +20,10 @@ from assets.cases import CASES_IMPORT, returned_workbook_sensor
 from assets.definitions import defs
 from assets.partitions import PartitionScope, register
 from assets.resources import TenkenWorkspace
+from demo.generator import generate
+from demo.simulator import answer_files
 from pipelines.cases.store import CaseStore
-from pipelines.layout import Layout
-from pipelines.synthetic.generator import generate
-from pipelines.synthetic.simulator import answer_files
+from pipelines.home import HomeLayout
 from schemas.config import load_settings
 from tests.cases.factory import Sheet
 
@@ -39,7 +39,7 @@ class Round:
 
     def __init__(self, instance: dg.DagsterInstance, home: Path, tmp: Path):
         self.instance, self.home, self.tmp = instance, home, tmp
-        self.layout = Layout(home)
+        self.layout = HomeLayout(home)
 
     def run(self, job: str, config: dict) -> dg.ExecuteInProcessResult:
         result = defs.resolve_job_def(job).execute_in_process(

@@ -10,10 +10,11 @@ import sqlalchemy as sa
 from alembic.config import Config
 from alembic.script import ScriptDirectory
 
-from pipelines.cases.audit import GENESIS, JST, NewEvent, cases_as_of, check_anchors, events_frame, link_hash
+from pipelines.cases.audit import GENESIS, NewEvent, cases_as_of, check_anchors, events_frame, link_hash
 from pipelines.cases.merge import merge_round
 from pipelines.cases.store import MIGRATIONS, CaseStore, CaseUpdate, timestamp
 from pipelines.cases.tables import case_events, cases, chain_head
+from pipelines.clock import JST
 from schemas.cases import CaseState
 from tests.cases.factory import AGENCY, JIMU, candidates, graded
 

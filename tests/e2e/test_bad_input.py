@@ -16,7 +16,7 @@ import pytest
 import yaml
 from typer.testing import CliRunner
 
-from pipelines.layout import Layout
+from pipelines.home import HomeLayout
 from tenken.cli import app
 from tests.fixtures.bad_input import corpus
 from tests.fixtures.bad_input.corpus import BadInput
@@ -145,15 +145,15 @@ def test_bad_input_is_refused_with_a_located_message(
 
     # every problem is in the error report, and nothing was stored downstream
     stage = "抽出" if case.phase == 1 else "照会結果"
-    report = Layout(home).errors_dir(AGENCY, JIMU, ROUND) / f"{stage}_誤り一覧.csv"
+    report = HomeLayout(home).errors_dir(AGENCY, JIMU, ROUND) / f"{stage}_誤り一覧.csv"
     assert case.code in report.read_bytes().decode("cp932")
     assert str(report) in message
     assert not out_dir.exists()
     downstream = PHASE1_ASSETS if case.phase == 1 else PHASE2_ASSETS
     assert materialized(home, downstream) == []
-    assert [a for a in downstream if (Layout(home).store / a).exists()] == []
+    assert [a for a in downstream if (HomeLayout(home).store / a).exists()] == []
     if case.phase == 1:
-        assert not Layout(home).inquiry_registry(AGENCY, JIMU, ROUND).exists()
+        assert not HomeLayout(home).inquiry_registry(AGENCY, JIMU, ROUND).exists()
 
     numbers = numbers_in([case.path, GOOD_EXTRACT])
     assert numbers, "the corpus files carry 個人番号 to look for"

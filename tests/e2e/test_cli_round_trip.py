@@ -11,8 +11,8 @@ from pathlib import Path
 import polars as pl
 import pytest
 
-from pipelines.synthetic.generator import generate
-from pipelines.synthetic.simulator import answer_files
+from demo.generator import generate
+from demo.simulator import answer_files
 from schemas.match_result import F4_COLUMNS
 from tests.leaks import instance_storage, leaked
 

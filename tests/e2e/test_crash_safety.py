@@ -28,9 +28,9 @@ import yaml
 from openpyxl import load_workbook
 from polars.testing import assert_frame_equal
 
+from demo.generator import generate
+from demo.simulator import answer_files
 from pipelines.cases.store import CaseStore
-from pipelines.synthetic.generator import generate
-from pipelines.synthetic.simulator import answer_files
 from tests.crash_harness import WRITES_MARK
 
 pytestmark = pytest.mark.slow

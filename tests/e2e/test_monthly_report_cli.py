@@ -16,10 +16,10 @@ import openpyxl
 import pytest
 from typer.testing import CliRunner
 
-from pipelines import report_files
-from pipelines.cases.audit import JST, now
 from pipelines.cases.rounds import PHASE_MATCHED, record_round
 from pipelines.cases.store import CaseStore
+from pipelines.clock import JST, now
+from pipelines.reporting import files as report_files
 from tenken import runner
 from tenken.cli import app
 from tenken.runner import Home

@@ -22,8 +22,8 @@ import pytest
 import yaml
 from typer.testing import CliRunner
 
-from pipelines import retention
-from pipelines.layout import Layout
+from pipelines.home import HomeLayout
+from pipelines.ops import retention
 from tenken.cli import app
 from tests.fixtures.bad_input import corpus
 
@@ -128,7 +128,7 @@ def test_purge_follows_the_rounds_state(home: Path, tmp_path: Path) -> None:
     assert {"kaigo_hoken/f4/照合結果.csv", "kaigo_hoken/f4/確認作業リスト.xlsx"} <= set(gone)
     for kept in ("kaigo_hoken/f2/manifest.json", "kaigo_hoken/f2/SHA256SUMS", "kaigo_hoken/f4/照合設定.json"):
         assert kept in after
-    layout = Layout(home)
+    layout = HomeLayout(home)
     assert (layout.store / "periodic_report" / AGENCY / "kaigo_hoken.parquet").exists()
     assert not (layout.store / "match_result" / AGENCY / "kaigo_hoken.parquet").exists()
     assert (layout.store / "match_result" / AGENCY / "nanbyo.parquet").exists()

@@ -17,9 +17,9 @@ from pathlib import Path
 import polars as pl
 import pytest
 
-from pipelines import evidence
 from pipelines.checkdigit import with_my_number_check_digit as with_cd
-from pipelines.inquiry_request import assign_inquiry_numbers, build_requests, write_request_files
+from pipelines.ops import evidence
+from pipelines.stages.inquiry_request import assign_inquiry_numbers, build_requests, write_request_files
 from tests.leaks import leaked
 
 TODAY = date(2026, 11, 23)

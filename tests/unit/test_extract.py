@@ -8,7 +8,7 @@ import pytest
 
 from pipelines.checkdigit import with_my_number_check_digit as with_cd
 from pipelines.errors import TenkenInputError
-from pipelines.extract import extract
+from pipelines.stages.extract import extract
 from schemas.config import parse_settings
 
 HEADER = "宛名番号,個人番号,氏名,氏名カナ,生年月日,性別,住所,住登区分,取得経路"

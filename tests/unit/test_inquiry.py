@@ -10,8 +10,8 @@ import pytest
 
 from pipelines.checkdigit import with_my_number_check_digit as with_cd
 from pipelines.errors import TenkenInputError
-from pipelines.inquiry_request import assign_inquiry_numbers, build_requests, write_request_files
-from pipelines.inquiry_result import read_results
+from pipelines.stages.inquiry_request import assign_inquiry_numbers, build_requests, write_request_files
+from pipelines.stages.inquiry_result import read_results
 from schemas.config import parse_settings
 
 NUMBERS = [with_cd(f"{i:011d}") for i in range(100, 105)]

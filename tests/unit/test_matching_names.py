@@ -12,12 +12,12 @@ from pathlib import Path
 import polars as pl
 import pytest
 
-from pipelines.jis import jis0208_chars
+from demo.vocab import TYPO_PAIRS
+from pipelines.files.jis import jis0208_chars
 from pipelines.matching.itaiji import ItaijiFileError, builtin_itaiji, load_itaiji, read_mj_shrink_map
 from pipelines.matching.normalize import name_forms, whole
 from pipelines.matching.settings import MatchSettings
 from pipelines.matching.testing import judge, run
-from pipelines.synthetic.vocab import TYPO_PAIRS
 from schemas.config import JimuSpec, MatchingOptions
 
 V, E, D, N = "表記ゆれ一致", "一致", "不一致", "比較不能"

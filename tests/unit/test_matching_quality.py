@@ -10,10 +10,10 @@ from datetime import date
 import polars as pl
 import pytest
 
-from pipelines.match_result import match, match_inputs
+from demo.generator import EXPECTED_CAUSES, MISLINKS, REAL_DIFFERENCES, Rates, generate
+from demo.round_trip import simulate_round
 from pipelines.matching.settings import MatchSettings
-from pipelines.synthetic.generator import EXPECTED_CAUSES, MISLINKS, REAL_DIFFERENCES, Rates, generate
-from pipelines.synthetic.round_trip import simulate_round
+from pipelines.stages.match_result import match, match_inputs
 from schemas.config import load_settings
 
 PARTITIONS = [

@@ -15,10 +15,10 @@ from zoneinfo import ZoneInfo
 import polars as pl
 import pytest
 
-from pipelines import retention
-from pipelines.layout import Layout
+from pipelines.home import HomeLayout
+from pipelines.ops import retention
+from pipelines.ops.retention import RoundKey, RoundStatus, WrittenFile
 from pipelines.privacy import write_private, write_private_parquet
-from pipelines.retention import RoundKey, RoundStatus, WrittenFile
 from schemas.config import RetentionSettings
 
 JST = ZoneInfo("Asia/Tokyo")
@@ -32,9 +32,9 @@ def at(day: date) -> datetime:
 
 
 @pytest.fixture()
-def layout(tmp_path: Path) -> Layout:
+def layout(tmp_path: Path) -> HomeLayout:
     """A home after both phases of KEY, laid out as the stages leave it."""
-    lay = Layout(tmp_path / "home")
+    lay = HomeLayout(tmp_path / "home")
     rd = lay.round_dir(*vars(KEY).values())
     write_private(
         rd / "request" / "request_392014_kaigo_hoken_2026_001.csv", b"0000000001," + NUMBER + b"\r\n"
@@ -74,14 +74,14 @@ def layout(tmp_path: Path) -> Layout:
     ids=["due", "within period", "zero days", "phase 2 never ran", "open cases", "last case change", "held"],
 )  # fmt: skip
 def test_when_a_round_may_go(
-    layout: Layout, status: RoundStatus, settings: RetentionSettings, verdict: str
+    layout: HomeLayout, status: RoundStatus, settings: RetentionSettings, verdict: str
 ) -> None:
     [plan] = retention.plan(layout, [status], settings, TODAY)
     assert plan.verdict == verdict
     assert bool(plan.to_delete) == (verdict == retention.VERDICT_DUE)
 
 
-def test_purge_deletes_what_holds_numbers_and_keeps_what_audit_needs(layout: Layout) -> None:
+def test_purge_deletes_what_holds_numbers_and_keeps_what_audit_needs(layout: HomeLayout) -> None:
     home = layout.home
     hashes = {p: hashlib.sha256(p.read_bytes()).hexdigest() for p in home.rglob("*") if p.is_file()}
     [plan] = retention.plan(layout, [RoundStatus(KEY, at(date(2026, 1, 1)))], RetentionSettings(), TODAY)
@@ -122,14 +122,14 @@ def test_purge_deletes_what_holds_numbers_and_keeps_what_audit_needs(layout: Lay
     assert retention.read_record(layout).height == 9
 
 
-def test_store_outputs_of_a_later_round_are_not_this_rounds(layout: Layout) -> None:
+def test_store_outputs_of_a_later_round_are_not_this_rounds(layout: HomeLayout) -> None:
     later = pl.DataFrame({"round_id": ["2027"], "my_number": [NUMBER.decode()]})
     write_private_parquet(layout.store / "extract" / "392014" / "kaigo_hoken.parquet", later)
     [plan] = retention.plan(layout, [RoundStatus(KEY, at(date(2026, 1, 1)))], RetentionSettings(), TODAY)
     assert "段階の中間データ（extract）" not in {f.kind for f in plan.to_delete}
 
 
-def test_files_written_outside_the_home_go_only_if_unchanged(layout: Layout, tmp_path: Path) -> None:
+def test_files_written_outside_the_home_go_only_if_unchanged(layout: HomeLayout, tmp_path: Path) -> None:
     out = tmp_path / "住基へ持ち込む"
     kept = write_private(out / "request_392014_kaigo_hoken_2026_001.csv", b"0000000001," + NUMBER + b"\r\n")
     gone = write_private(out / "request_392014_kaigo_hoken_2026_002.csv", b"0000000002," + NUMBER + b"\r\n")
@@ -150,7 +150,7 @@ def test_files_written_outside_the_home_go_only_if_unchanged(layout: Layout, tmp
     assert str(gone) in set(retention.read_record(layout)["ファイル"])
 
 
-def test_rounds_are_found_on_disk_without_any_record(layout: Layout) -> None:
+def test_rounds_are_found_on_disk_without_any_record(layout: HomeLayout) -> None:
     [plan] = retention.plan(layout, [], RetentionSettings(days_after_close=0), TODAY + timedelta(days=1000))
     assert plan.status.key == KEY
     assert plan.verdict == "保存（第2段階（照合）が終わっていない）"
@@ -187,7 +187,7 @@ def phase1_only(
     ids=["waiting", "abandoned within period", "abandoned due", "shorter setting", "superseded due", "superseded within period", "other jimu", "held"],
 )  # fmt: skip
 def test_a_round_never_matched_is_abandoned_then_purged(
-    layout: Layout, phase1: dict, settings: RetentionSettings, verdict: str, closed: datetime | None
+    layout: HomeLayout, phase1: dict, settings: RetentionSettings, verdict: str, closed: datetime | None
 ) -> None:
     plans = {p.status.key: p for p in retention.plan(layout, phase1_only(phase1), settings, TODAY)}
     plan = plans[KEY]
@@ -195,7 +195,7 @@ def test_a_round_never_matched_is_abandoned_then_purged(
     assert bool(plan.to_delete) == (verdict == retention.VERDICT_DUE)
 
 
-def test_an_abandoned_round_loses_its_request_files_and_is_recorded(layout: Layout) -> None:
+def test_an_abandoned_round_loses_its_request_files_and_is_recorded(layout: HomeLayout) -> None:
     rd = layout.round_dir(*vars(KEY).values())
     for done in ("result/照合結果.csv", "result/照合設定.json"):  # phase 2 never ran
         (rd / done).unlink()
@@ -210,7 +210,7 @@ def test_an_abandoned_round_loses_its_request_files_and_is_recorded(layout: Layo
     assert "照会要求（F2）" in set(record["区分"])
 
 
-def test_a_matched_round_is_never_treated_as_abandoned(layout: Layout) -> None:
+def test_a_matched_round_is_never_treated_as_abandoned(layout: HomeLayout) -> None:
     """Phase 2 completed, cases still open: a later round's request does not close it."""
     statuses = retention.statuses(
         {KEY: at(date(2026, 11, 1))},

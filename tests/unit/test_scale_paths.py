@@ -12,15 +12,17 @@ import openpyxl
 import polars as pl
 import pytest
 
-import pipelines.csvfile as csvfile
-import pipelines.match_result as match_result
-import pipelines.outputs as outputs
-from pipelines import evidence, workbook
+import pipelines.files.csv_reader as csvfile
+import pipelines.files.csv_writer as outputs
+import pipelines.stages.match_result as match_result
+from demo.round_trip import simulate_round
+from pipelines.cases import workbook, workbook_reader, workbook_writer
+from pipelines.files import xlsx
 from pipelines.checkdigit import with_my_number_check_digit as with_cd
 from pipelines.errors import TenkenInputError
-from pipelines.extract import extract
 from pipelines.matching.settings import MatchSettings
-from pipelines.synthetic.round_trip import simulate_round
+from pipelines.ops import evidence
+from pipelines.stages.extract import extract
 from schemas.cases import CASE_STAFF_COLUMNS
 from schemas.config import parse_settings
 
@@ -155,7 +157,7 @@ def _cases(n: int) -> pl.DataFrame:
 def test_workbook_in_bulk_reads_back_cell_for_cell(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, n: int
 ) -> None:
-    monkeypatch.setattr(workbook, "XML_CHUNK_ROWS", 5)
+    monkeypatch.setattr(xlsx, "XML_CHUNK_ROWS", 5)
     cases = _cases(n)
     path = tmp_path / "f5.xlsx"
     meta = {
@@ -165,15 +167,15 @@ def test_workbook_in_bulk_reads_back_cell_for_cell(
         "store_id": "s",
         "exported_at": "t",
     }
-    assert workbook.write_workbook(cases, path, info={"団体": "x"}, meta=meta, key=b"k") == n
+    assert workbook_writer.write_workbook(cases, path, info={"団体": "x"}, meta=meta, key=b"k") == n
     sheet = fastexcel.read_excel(str(path)).load_sheet_by_name(workbook.SHEET, dtypes="string").to_polars()
     expected = workbook.sort_for_staff(cases)
     assert sheet.height == n
     for title, code in workbook.READONLY_COLUMNS:
         want = expected[code].cast(pl.String).replace("", None)
         assert sheet[title].to_list() == want.to_list(), title
-    assert workbook.read_meta(path) | {} == {"format": workbook.FORMAT, **meta}
-    read = workbook.read_workbook(path)
+    assert workbook_reader.read_meta(path) | {} == {"format": workbook.FORMAT, **meta}
+    read = workbook_reader.read_workbook(path)
     assert read.checks["case_id"].to_list() == expected["case_id"].to_list()
     assert read.checks["readonly_hash"].to_list() == workbook.readonly_hashes(expected, b"k").to_list()
     if n:

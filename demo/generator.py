@@ -38,12 +38,12 @@ from pathlib import Path
 import numpy as np
 import polars as pl
 
+from demo import vocab
 from pipelines.checkdigit import MY_NUMBER_WEIGHTS
 from pipelines.dates import ERAS
-from pipelines.jis import jis0208_chars
+from pipelines.files.jis import jis0208_chars
 from pipelines.matching.causes import CauseCode
 from pipelines.privacy import write_private
-from pipelines.synthetic import vocab
 from schemas.codes import Grade
 
 KINDS_A = ("ok",)

@@ -14,9 +14,10 @@ from pathlib import Path
 import polars as pl
 import xlsxwriter
 
-from pipelines.monthly_report import labelled, with_total
-from pipelines.outputs import XLSX_OPTIONS, neutralise_formulas, write_csv_cp932
+from pipelines.files.csv_writer import neutralise_formulas, write_csv_cp932
+from pipelines.files.xlsx import XLSX_OPTIONS
 from pipelines.privacy import write_private
+from pipelines.reporting.figures import labelled, with_total
 from schemas.monthly_report import FIGURES
 
 SHEETS = {"agency_jimu": "団体×事務", "agency": "団体", "prefecture": "都道府県"}

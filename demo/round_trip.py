@@ -14,11 +14,11 @@ from pathlib import Path
 
 import polars as pl
 
-from pipelines.extract import extract
-from pipelines.inquiry_request import assign_inquiry_numbers, build_requests, write_request_files
-from pipelines.inquiry_result import read_results
-from pipelines.synthetic.generator import SyntheticData
-from pipelines.synthetic.simulator import answer_files
+from demo.generator import SyntheticData
+from demo.simulator import answer_files
+from pipelines.stages.extract import extract
+from pipelines.stages.inquiry_request import assign_inquiry_numbers, build_requests, write_request_files
+from pipelines.stages.inquiry_result import read_results
 from schemas.codes import Scope
 from schemas.config import TenkenSettings
 

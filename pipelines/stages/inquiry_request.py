@@ -21,7 +21,7 @@ from pathlib import Path
 import polars as pl
 
 from pipelines.errors import Problem, TenkenInputError
-from pipelines.jis import in_jis0208_expr
+from pipelines.files.jis import in_jis0208_expr
 from pipelines.privacy import private_dir, write_private, write_private_parquet
 from schemas.codes import Scope
 from schemas.inquiry_request import INQUIRY_NO_DIGITS

@@ -38,7 +38,7 @@ from typing import BinaryIO, Literal
 import polars as pl
 
 from pipelines.errors import PROBLEM_SCHEMA, Problem, TenkenInputError, empty_problems
-from schemas.layout import Column
+from schemas.columns import Column
 
 Encoding = Literal["auto", "cp932", "utf-8"]
 

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import polars as pl
 
-from pipelines.jis import replace_outside_jis0208
+from pipelines.files.jis import replace_outside_jis0208
 from pipelines.privacy import write_private
 
 SIMULATOR_NAME = "住基ネット模擬応答（シミュレータ）"

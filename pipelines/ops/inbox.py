@@ -1,6 +1,6 @@
 """The inbox: files dropped into ``<home>/data/inbox`` start the right run.
 
-Layout (one folder per agency × 事務 × 点検回)::
+HomeLayout (one folder per agency × 事務 × 点検回)::
 
     inbox/<団体コード>/<事務スラッグ>/<点検回>/
         extract/<any name>.csv     F1 — phase 1 (住基照会要求) starts when it has settled

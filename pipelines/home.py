@@ -30,7 +30,7 @@ from pathlib import Path
 
 
 @dataclass(frozen=True)
-class Layout:
+class HomeLayout:
     home: Path
 
     @property

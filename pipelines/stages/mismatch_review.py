@@ -17,8 +17,9 @@ import polars as pl
 from pipelines.cases.importer import ImportResult, import_workbook
 from pipelines.cases.merge import merge_round
 from pipelines.cases.store import CaseStore, timestamp
+from pipelines.cases.workbook import sort_for_staff
+from pipelines.cases.workbook_writer import write_workbook
 from pipelines.errors import CATALOGUE
-from pipelines.workbook import sort_for_staff, write_workbook
 from schemas.cases import ReviewedCases
 from schemas.codes import Grade, Scope
 from schemas.mismatch_review import CASE_COLUMNS

@@ -19,15 +19,8 @@ import polars as pl
 from pipelines.privacy import private_file
 from schemas.codes import GETA
 
+#: first characters that make Excel evaluate a cell as a formula (or DDE)
 FORMULA_START = r"^[=+\-@\t\r]"
-#: xlsxwriter options for every workbook tenken writes: text stays text (never turned into a
-#: formula, number or link), built in memory and written privately in one go
-XLSX_OPTIONS = {
-    "in_memory": True,
-    "strings_to_formulas": False,
-    "strings_to_numbers": False,
-    "strings_to_urls": False,
-}
 
 
 def neutralise_formulas(frame: pl.DataFrame) -> pl.DataFrame:

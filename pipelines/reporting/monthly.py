@@ -18,11 +18,15 @@ from pathlib import Path
 
 import polars as pl
 
-from pipelines import agencies, calendar, monthly_report, report_files
-from pipelines.cases.audit import JST, cases_as_of, now
+from pipelines import agencies
+from pipelines.cases.audit import cases_as_of
 from pipelines.cases.rounds import PHASE_MATCHED, rounds_as_of
 from pipelines.cases.store import CaseStore
 from pipelines.checkdigit import is_valid_agency_code
+from pipelines.clock import JST, now
+from pipelines.reporting import calendar
+from pipelines.reporting import figures as f6
+from pipelines.reporting import files as report_files
 from schemas.cases import OPEN_STATES
 from schemas.config import TenkenSettings
 
@@ -133,7 +137,7 @@ def build_monthly_report(
         cases = cases_as_of(conn, as_of, fields=("round_id", "grade", "outcome", "viewed", "likely_cause"))
     expected = expected_partitions(settings, rounds, prefecture=code)
     jimu_names = {slug: spec.name for slug, spec in settings.jimu.items()}
-    figures = monthly_report.agency_jimu_figures(expected, rounds, cases, jimu_names, settings.agencies)
+    figures = f6.agency_jimu_figures(expected, rounds, cases, jimu_names, settings.agencies)
     if code:
         figures = figures.filter(pl.col("prefecture") == code)
     return MonthlyReport(
@@ -142,8 +146,8 @@ def build_monthly_report(
         as_of=as_of,
         month_closed=closed,
         agency_jimu=figures,
-        agency=monthly_report.rollup(figures, cases, "agency"),
-        prefecture=monthly_report.rollup(figures, cases, "prefecture"),
+        agency=f6.rollup(figures, cases, "agency"),
+        prefecture=f6.rollup(figures, cases, "prefecture"),
     )
 
 

@@ -13,15 +13,15 @@ from pathlib import Path
 
 import polars as pl
 
-from pipelines.csvfile import (
+from pipelines.dates import parse_compact_dates
+from pipelines.errors import Problem, TenkenInputError, problems_from_frame
+from pipelines.files.csv_reader import (
     LINE,
     control_character_problems,
     input_limit,
     read_csv_table,
     without_repeated_headers,
 )
-from pipelines.dates import parse_compact_dates
-from pipelines.errors import Problem, TenkenInputError, problems_from_frame
 from schemas.codes import ResultCode
 from schemas.config import TenkenSettings
 from schemas.inquiry_result import F3_COLUMNS

@@ -15,13 +15,13 @@ from typing import Any
 import polars as pl
 
 from pipelines.errors import Problem, TenkenInputError
+from pipelines.files.csv_writer import CsvCp932Writer
 from pipelines.matching.causes import add_causes, describe_causes
 from pipelines.matching.comparisons import Comparison, build_comparisons, held_fields
 from pipelines.matching.levels import compile_judgements
 from pipelines.matching.owners import population_from_extract
 from pipelines.matching.rules import classify, describe_rules
 from pipelines.matching.settings import MatchSettings
-from pipelines.outputs import CsvCp932Writer
 from pipelines.privacy import write_private
 from schemas.codes import Grade, Scope
 from schemas.match_result import F4_COLUMNS

@@ -52,11 +52,11 @@ from pathlib import Path
 import polars as pl
 
 from pipelines.cases.store import CaseStore
-from pipelines.layout import Layout
-from pipelines.match_result import F4_FILE, SETTINGS_FILE
-from pipelines.mismatch_review import F5_FILE
-from pipelines.outputs import write_csv_cp932
+from pipelines.files.csv_writer import write_csv_cp932
+from pipelines.home import HomeLayout
 from pipelines.privacy import remove_quietly
+from pipelines.stages.match_result import F4_FILE, SETTINGS_FILE
+from pipelines.stages.mismatch_review import F5_FILE
 from schemas.cases import OPEN_STATES
 from schemas.config import RetentionSettings
 
@@ -211,7 +211,7 @@ def _describe(path: Path, kind: str, action: Action, header: bool = True) -> Rou
     return RoundFile(path, kind, action, None, path.stat().st_size, "")
 
 
-def round_files(layout: Layout, key: RoundKey, written: Sequence[WrittenFile] = ()) -> list[RoundFile]:
+def round_files(layout: HomeLayout, key: RoundKey, written: Sequence[WrittenFile] = ()) -> list[RoundFile]:
     """Every file tenken keeps for ``key`` in the home or wrote for it elsewhere, with what
     retention does to it."""
     found: list[RoundFile] = []
@@ -250,7 +250,7 @@ def _stored_round(path: Path) -> str | None:
     return frame["round_id"][0] if frame.height else None
 
 
-def rounds_on_disk(layout: Layout) -> set[RoundKey]:
+def rounds_on_disk(layout: HomeLayout) -> set[RoundKey]:
     """Every agency × 事務 × 点検回 that has a folder in the home."""
     keys = set()
     for top in (layout.data / "rounds", *(layout.data / name for name in INPUT_FOLDERS)):
@@ -323,7 +323,7 @@ def statuses(
 
 
 def plan(
-    layout: Layout,
+    layout: HomeLayout,
     statuses: Iterable[RoundStatus],
     settings: RetentionSettings,
     today: date,
@@ -375,11 +375,11 @@ RECORD_COLUMNS = {
 }
 
 
-def record_path(layout: Layout) -> Path:
+def record_path(layout: HomeLayout) -> Path:
     return layout.data / "audit" / RECORD_FILE
 
 
-def read_record(layout: Layout) -> pl.DataFrame:
+def read_record(layout: HomeLayout) -> pl.DataFrame:
     path = record_path(layout)
     if not path.exists():
         return pl.DataFrame(schema=RECORD_COLUMNS)
@@ -396,7 +396,7 @@ class PurgeOutcome:
 
 
 def purge(
-    layout: Layout,
+    layout: HomeLayout,
     plans: Sequence[RoundPlan],
     settings: RetentionSettings,
     *,
@@ -443,12 +443,12 @@ def purge(
     )
 
 
-def shown(path: Path, layout: Layout) -> str:
+def shown(path: Path, layout: HomeLayout) -> str:
     """A path as the record and messages show it: relative inside the home, else absolute."""
     return str(path.relative_to(layout.home)) if path.is_relative_to(layout.home) else str(path)
 
 
-def _remove_empty_folders(layout: Layout, key: RoundKey) -> None:
+def _remove_empty_folders(layout: HomeLayout, key: RoundKey) -> None:
     round_folder = layout.round_dir(key.agency, key.jimu, key.round_id)
     inputs = [layout.data / name / key.agency / key.jimu / key.round_id for name in INPUT_FOLDERS]
     for top in [round_folder, *inputs]:

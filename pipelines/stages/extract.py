@@ -18,7 +18,9 @@ from pathlib import Path
 import polars as pl
 
 from pipelines.checkdigit import my_number_valid_expr
-from pipelines.csvfile import (
+from pipelines.dates import parse_dates
+from pipelines.errors import PROBLEM_SCHEMA, TenkenInputError, problems_from_frame
+from pipelines.files.csv_reader import (
     LINE,
     CsvTable,
     control_character_problems,
@@ -26,8 +28,6 @@ from pipelines.csvfile import (
     read_csv_table,
     without_repeated_headers,
 )
-from pipelines.dates import parse_dates
-from pipelines.errors import PROBLEM_SCHEMA, TenkenInputError, problems_from_frame
 from schemas.codes import ACQUISITION_ROUTES, AUTO_LINKED, RESIDENT_CLASSES, SEX_CODES, Scope
 from schemas.config import JimuSpec, TenkenSettings
 from schemas.extract import F1_COLUMNS, F1B_COLUMNS
