@@ -4,26 +4,24 @@ from __future__ import annotations
 
 import dagster as dg
 
-from assets.automation import inbox_sensor, phase1_job, phase2_job
-from assets.cases import cases_import_job, returned_workbook_sensor
-from assets.evidence import EVIDENCE_CHECKS
-from assets.extract import extract
-from assets.inquiry_request import inquiry_request
-from assets.inquiry_result import inquiry_result
-from assets.match_result import match_result
-from assets.mismatch_review import mismatch_review
-from assets.monthly_report import (
-    monthly_report,
-    monthly_report_job,
-    monthly_report_schedule,
+from assets.jobs import cases_import_job, phase1_job, phase2_job
+from assets.ops.evidence import EVIDENCE_CHECKS
+from assets.ops.inbox import inbox_sensor, returned_workbook_sensor
+from assets.ops.retention import retention_job, retention_schedule
+from assets.reporting.monthly_report import monthly_report, monthly_report_job, monthly_report_schedule
+from assets.reporting.recheck_calendar import (
     recheck_calendar,
     recheck_calendar_job,
     recheck_calendar_schedule,
     recheck_starter,
 )
-from assets.periodic_report import periodic_report
-from assets.resources import PrivateParquetIOManager, TenkenWorkspace
-from assets.retention import retention_job, retention_schedule
+from assets.resources import tenken_resources
+from assets.stages.extract import extract
+from assets.stages.inquiry_request import inquiry_request
+from assets.stages.inquiry_result import inquiry_result
+from assets.stages.match_result import match_result
+from assets.stages.mismatch_review import mismatch_review
+from assets.stages.periodic_report import periodic_report
 
 STAGE_ASSETS = (extract, inquiry_request, inquiry_result, match_result, mismatch_review, periodic_report)
 
@@ -40,8 +38,5 @@ defs = dg.Definitions(
     ],
     schedules=[retention_schedule, monthly_report_schedule, recheck_calendar_schedule],
     sensors=[inbox_sensor, returned_workbook_sensor, recheck_starter],
-    resources={
-        "workspace": TenkenWorkspace(),
-        "io_manager": PrivateParquetIOManager(),
-    },
+    resources=tenken_resources(),
 )

@@ -8,6 +8,7 @@ Keys are validated before registration (check digit; known 事務).
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 
 import dagster as dg
@@ -38,9 +39,34 @@ def partition_scope(context: dg.AssetExecutionContext) -> PartitionScope:
     return PartitionScope(agency=dims[AGENCY], jimu=dims[JIMU])
 
 
-def register(instance: dg.DagsterInstance, agency: str, jimu: str) -> None:
-    """Add the partition keys if they are new (the caller has validated them)."""
-    if not instance.has_dynamic_partition(AGENCY, agency):
-        instance.add_dynamic_partitions(AGENCY, [agency])
-    if not instance.has_dynamic_partition(JIMU, jimu):
-        instance.add_dynamic_partitions(JIMU, [jimu])
+def _new_keys(instance: dg.DagsterInstance, scopes: Iterable[PartitionScope]) -> dict[str, list[str]]:
+    """Per dimension, the keys of ``scopes`` the instance does not hold yet (sorted)."""
+    scopes = list(scopes)
+    wanted = {AGENCY: {s.agency for s in scopes}, JIMU: {s.jimu for s in scopes}}
+    return {
+        dim: sorted(keys - set(instance.get_dynamic_partitions(dim))) for dim, keys in wanted.items() if keys
+    }
+
+
+def partition_requests(
+    instance: dg.DagsterInstance, scopes: Iterable[PartitionScope]
+) -> list[dg.AddDynamicPartitionsRequest]:
+    """What a sensor returns to add the partitions of ``scopes`` that are new (the daemon
+    adds them before it launches the runs)."""
+    definitions = {AGENCY: agency_partitions, JIMU: jimu_partitions}
+    new = _new_keys(instance, scopes)
+    return [definitions[dim].build_add_request(keys) for dim, keys in new.items() if keys]
+
+
+def register(instance: dg.DagsterInstance, scope: PartitionScope) -> None:
+    """Add the partition of ``scope`` if it is new (the caller has validated it)."""
+    for dim, keys in _new_keys(instance, [scope]).items():
+        if keys:
+            instance.add_dynamic_partitions(dim, keys)
+
+
+def is_known(instance: dg.DagsterInstance, scope: PartitionScope) -> bool:
+    """Whether the partition of ``scope`` exists (some run has registered it)."""
+    return instance.has_dynamic_partition(AGENCY, scope.agency) and instance.has_dynamic_partition(
+        JIMU, scope.jimu
+    )

@@ -1,4 +1,4 @@
-"""Resources, declared once: the tenken workspace and the private parquet IO manager.
+"""Resources, declared once: the tenken workspace, the case store and the private parquet IO manager.
 
 Both default to the Dagster instance's home (DAGSTER_HOME), so the CLI, ``dagster dev`` and
 tests with a temporary instance all find the same files without reading the environment.
@@ -15,6 +15,7 @@ import polars as pl
 from pydantic import Field
 from upath import UPath
 
+from pipelines.cases.store import CaseStore, store_url
 from pipelines.home import HomeLayout
 from pipelines.privacy import DIR_MODE, private_dir, private_file, write_private_parquet
 from schemas.config import TenkenSettings, load_settings
@@ -44,6 +45,24 @@ class TenkenWorkspace(dg.ConfigurableResource):
     def settings(self, instance: dg.DagsterInstance | None) -> TenkenSettings:
         path = Path(self.config_file) if self.config_file else self.layout(instance).config_file
         return load_settings(path)
+
+
+class CaseStoreResource(dg.ConfigurableResource):
+    """The case store of 不一致確認, where tenken.yaml puts it (SQLite in the home by default,
+    or a PostgreSQL database). Opened for one unit of work and closed again, so a long-lived
+    process (the daemon, the UI) holds no connection between runs."""
+
+    workspace: TenkenWorkspace
+
+    def open(self, instance: dg.DagsterInstance | None) -> CaseStore:
+        """The store, created and migrated if needed; use it as a context manager."""
+        settings = self.workspace.settings(instance)
+        return CaseStore.for_settings(settings.cases, self.workspace.layout(instance).home)
+
+    def exists(self, instance: dg.DagsterInstance | None) -> bool:
+        """Whether a store was ever created (a new home has none; a database always counts)."""
+        url = store_url(self.workspace.settings(instance).cases, self.workspace.layout(instance).home)
+        return not url.startswith("sqlite:///") or Path(url.removeprefix("sqlite:///")).exists()
 
 
 class _PrivateParquet(dg.UPathIOManager):
@@ -95,3 +114,13 @@ class PrivateParquetIOManager(dg.ConfigurableIOManagerFactory):
         private_dir(base)
         os.chmod(base, DIR_MODE)
         return _PrivateParquet(base_path=UPath(str(base)))
+
+
+def tenken_resources(home: str | None = None) -> dict[str, Any]:
+    """Every resource of tenken, for one home (default: the instance's DAGSTER_HOME)."""
+    workspace = TenkenWorkspace(home=home)
+    return {
+        "workspace": workspace,
+        "case_store": CaseStoreResource(workspace=workspace),
+        "io_manager": PrivateParquetIOManager(),
+    }

@@ -267,7 +267,7 @@ def machine() -> dict[str, object]:
 
 
 def _input_limit() -> int:
-    from pipelines.files.csv_reader import input_limit
+    from pipelines.files.limits import input_limit
 
     return input_limit(None)
 

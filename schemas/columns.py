@@ -7,6 +7,7 @@ configuration (``columns:`` aliases in tenken.yaml), never by code changes.
 
 from __future__ import annotations
 
+import unicodedata
 from dataclasses import dataclass
 
 
@@ -20,3 +21,9 @@ class Column:
 
 def by_contract(columns: tuple[Column, ...]) -> dict[str, Column]:
     return {c.contract: c for c in columns}
+
+
+def normalise_header(name: str) -> str:
+    """A header cell as compared with the contract's names: NFKC, without quotes or spaces
+    around it (full-width letters and stray quotes from hand-edited files still match)."""
+    return unicodedata.normalize("NFKC", name).strip().strip('"').strip()

@@ -20,6 +20,7 @@ import polars as pl
 import sqlalchemy as sa
 import typer
 
+from assets.metadata import Key
 from pipelines import agencies
 from pipelines.cases.audit import EVENT_HEADERS, cases_as_of, check_anchors, events_frame
 from pipelines.cases.importer import report_path, write_report
@@ -90,11 +91,11 @@ def import_(
         _exit(str(e) + (f"\n（実行ID {e.run_id}）" if e.run_id else ""), 2 if e.input_error else 1)
     m = outcome.metadata.get("mismatch_review", {})
     typer.echo(
-        f"取り込みました（{meta['agency']} {meta['jimu']}）: 適用 {m.get('取込_適用')} 件"
-        f"（状態の変更 {m.get('取込_状態変更')} 件）、変更なし {m.get('取込_変更なし')} 件"
+        f"取り込みました（{meta['agency']} {meta['jimu']}）: 適用 {m.get(Key.IMPORT_APPLIED)} 件"
+        f"（状態の変更 {m.get(Key.IMPORT_STATE_CHANGES)} 件）、変更なし {m.get(Key.IMPORT_UNCHANGED)} 件"
     )
-    typer.echo(f"  取込結果: {m.get('取込結果')}")
-    typer.echo(f"  確認作業リスト（最新）: {m.get('確認作業リスト')}")
+    typer.echo(f"  取込結果: {m.get(Key.IMPORT_REPORT)}")
+    typer.echo(f"  確認作業リスト（最新）: {m.get(Key.F5_FILE)}")
 
 
 @app.command()
@@ -205,8 +206,8 @@ def _dagster_anchors(home: Home) -> list[tuple[int, str, str]]:
         for record in page.records:
             materialization = record.asset_materialization
             meta = materialization.metadata if materialization else {}
-            if "監査ログ件数" in meta and "監査ログ末尾ハッシュ" in meta:
-                seq, head = meta["監査ログ件数"].value, meta["監査ログ末尾ハッシュ"].value
+            if Key.AUDIT_EVENTS in meta and Key.AUDIT_HEAD in meta:
+                seq, head = meta[Key.AUDIT_EVENTS].value, meta[Key.AUDIT_HEAD].value
                 anchors.append((int(str(seq)), str(head), f"Dagster の実行 {record.run_id[:8]}"))
         if not page.has_more:
             return anchors

@@ -18,6 +18,7 @@ from typing import Annotated, NoReturn
 
 import typer
 
+from assets.metadata import Key
 from pipelines import clock
 from tenken import runner
 from tenken.runner import Home, RunFailed, RunOutcome
@@ -85,11 +86,13 @@ def request(
     meta = outcome.metadata.get("extract", {})
     req = outcome.metadata.get("inquiry_request", {})
     typer.echo(
-        f"抽出 {meta.get('抽出件数')} 件（点検対象 {meta.get('点検対象件数')}"
-        f"・対象外 {meta.get('対象外件数')}"
-        f"・要修正 {meta.get('要修正件数')}）"
+        f"抽出 {meta.get(Key.ROWS_READ)} 件（点検対象 {meta.get(Key.IN_SCOPE)}"
+        f"・対象外 {meta.get(Key.OUT_OF_SCOPE)}"
+        f"・要修正 {meta.get(Key.NEEDS_FIX)}）"
     )
-    typer.echo(f"照会要求 {req.get('照会件数')} 件を {req.get('ファイル数')} ファイルに書きました: {out}")
+    typer.echo(
+        f"照会要求 {req.get(Key.REQUESTS)} 件を {req.get(Key.REQUEST_FILES)} ファイルに書きました: {out}"
+    )
     typer.echo("  manifest.json と SHA256SUMS で件数とハッシュを確認して統合端末へ持ち込んでください。")
 
 
@@ -111,9 +114,10 @@ def match(
     except RunFailed as e:
         _fail(e)
     m = outcome.metadata.get("match_result", {})
-    typer.echo(f"照合 A {m.get('A件数')} / B {m.get('B件数')} / C {m.get('C件数')}")
-    for line in _files(outcome, "match_result", "照合結果.csv") + _files(
-        outcome, "mismatch_review", "確認作業リスト"
+    grades = " / ".join(f"{g} {m.get(Key.grade_count(g))}" for g in "ABC")
+    typer.echo(f"照合 {grades}")
+    for line in _files(outcome, "match_result", Key.F4_FILE) + _files(
+        outcome, "mismatch_review", Key.F5_FILE
     ):
         typer.echo(line)
 
@@ -153,7 +157,7 @@ def demo(
     except RunFailed as e:
         _fail(e)
     meta = reported.metadata.get("monthly_report", {})
-    typer.echo(f"定期報告 {month}（現在までの件数）: {meta.get('報告書（xlsx）', '')}")
+    typer.echo(f"定期報告 {month}（現在までの件数）: {meta.get(Key.REPORT_XLSX, '')}")
     typer.echo("  tenken report --month YYYY-MM --out DIR で任意の月、tenken status で点検周期を表示します。")
     typer.echo("実行記録と系譜（lineage）は次のコマンドで表示できます（http://127.0.0.1:3000）:")
     home_arg = f" --home {h.path}" if home else ""
@@ -176,10 +180,10 @@ def report(
     except RunFailed as e:
         _fail(e)
     meta = outcome.metadata.get("monthly_report", {})
-    closed = "月末時点" if meta.get("月末締め") else f"{str(meta.get('集計時点', ''))[:16]} 現在"
+    closed = "月末時点" if meta.get(Key.MONTH_CLOSED) else f"{str(meta.get(Key.AS_OF, ''))[:16]} 現在"
     typer.echo(f"定期報告 {month}（{closed}）")
-    typer.echo(str(meta.get("団体×事務", "")))
-    for key in ("報告書（xlsx）", "報告書（csv）", "グラフ"):
+    typer.echo(str(meta.get(Key.AGENCY_JIMU_TABLE, "")))
+    for key in (Key.REPORT_XLSX, Key.REPORT_CSV, Key.REPORT_CHART):
         if key in meta:
             typer.echo(f"  {key}: {meta[key]}")
 

@@ -16,6 +16,7 @@ import polars as pl
 from demo.generator import SyntheticData, generate
 from demo.simulator import SIMULATOR_NAME, answer_files
 from pipelines.home import HomeLayout
+from pipelines.stages.match_result import F4_FILE
 from tenken.runner import Home, match, request
 
 
@@ -78,7 +79,7 @@ def run_partition(home: Home, part: DemoPartition, scale: float, seed: int) -> D
     figures = outcome.metadata.get("periodic_report", {})
     counts = {k: int(v) for k, v in figures.items() if isinstance(v, int)}
     f4 = pl.read_csv(
-        layout.result_dir(part.agency, part.jimu, DEMO_ROUND) / "照合結果.csv",
+        layout.result_dir(part.agency, part.jimu, DEMO_ROUND) / F4_FILE,
         encoding="cp932",
         infer_schema=False,
     )

@@ -7,7 +7,7 @@ from typing import Annotated
 
 import typer
 
-from assets.retention import purge_plan
+from assets.ops.retention import purge_plan
 from pipelines import clock
 from pipelines.home import HomeLayout
 from pipelines.ops import retention

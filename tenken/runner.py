@@ -16,12 +16,13 @@ from typing import Any
 import dagster as dg
 import polars as pl
 
-from assets.automation import PHASE1, PHASE2, phase1_run_config, phase2_run_config
-from assets.cases import CASES_IMPORT, import_run_config
 from assets.definitions import defs
 from assets.instance import open_instance
-from assets.monthly_report import monthly_report_job, recheck_calendar_job
+from assets.jobs import CASES_IMPORT, PHASE1, PHASE2, import_run_config, phase1_run_config, phase2_run_config
+from assets.metadata import metadata_values
 from assets.partitions import PartitionScope, register
+from assets.reporting.monthly_report import monthly_report_job
+from assets.reporting.recheck_calendar import recheck_calendar_job
 from pipelines import agencies
 from pipelines.errors import TenkenInputError
 from pipelines.ops import evidence
@@ -88,7 +89,7 @@ def _execute(
         evidence.prewarm()
     instance = home.instance()
     if isinstance(scope, PartitionScope):
-        register(instance, scope.agency, scope.jimu)
+        register(instance, scope)
     close_abandoned_runs(instance)
     job = defs.resolve_job_def(job_name)
     # the step-by-step log goes to the instance (the UI); the terminal gets warnings only
@@ -105,7 +106,7 @@ def _execute(
     outcome = RunOutcome(run_id=result.run_id)
     for event in result.get_asset_materialization_events():
         mat = event.step_materialization_data.materialization
-        outcome.metadata[mat.asset_key.to_user_string()] = {k: v.value for k, v in mat.metadata.items()}
+        outcome.metadata[mat.asset_key.to_user_string()] = metadata_values(mat)
     for evaluation in result.get_asset_check_evaluations():
         outcome.checks[evaluation.check_name] = evaluation.passed
     outcome.result = result

@@ -122,9 +122,12 @@ def rows_xml(frame: pl.DataFrame, cells: Sequence[Cells], first_row: int) -> Ite
     for offset in range(0, frame.height, XML_CHUNK_ROWS):
         part = frame.slice(offset, XML_CHUNK_ROWS)
         number = (pl.int_range(pl.len(), dtype=pl.Int64) + (first_row + offset)).cast(pl.String)
-        xml = [_cell(c, pl.lit(xl_col_to_name(c.col)) + number) for c in ordered]
-        rows = pl.concat_str(
-            [pl.lit('<row r="'), number, pl.lit('">'), *xml, pl.lit("</row>")], ignore_nulls=True
+        xml = pl.concat_str(
+            [_cell(c, pl.lit(xl_col_to_name(c.col)) + number) for c in ordered], ignore_nulls=True
+        )
+        # a row without a cell is left out, as xlsxwriter does
+        rows = pl.when(xml != "").then(
+            pl.concat_str([pl.lit('<row r="'), number, pl.lit('">'), xml, pl.lit("</row>")])
         )
         yield part.select(rows.str.join("")).item().encode("utf-8")
 

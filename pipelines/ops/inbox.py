@@ -7,6 +7,8 @@ HomeLayout (one folder per agency × 事務 × 点検回)::
         atena/<any name>.csv       F1b, optional, read with the F1 beside it
         result/<any name>.csv      F3, one or more — phase 2 (照合) starts when as many
                                    files as the request had have arrived and settled
+        returned/<any name>.xlsx   F5 filled in by staff — imported into the case store
+                                   (Excel's lock files ``~$…`` are never read)
 
 A file has *settled* when it has not changed for ``settle_seconds`` (a copy in progress is
 never read). Each arrival has a fingerprint (names, sizes, modification times), so the same
@@ -23,6 +25,10 @@ from pathlib import Path
 from pipelines.checkdigit import is_valid_agency_code
 from schemas.config import ROUND, SLUG
 
+#: seconds a dropped file must stay unchanged before it is read (a copy in progress never is)
+SETTLE_SECONDS = 10.0
+RETURNED = "returned"
+
 
 @dataclass(frozen=True)
 class Arrival:
@@ -36,6 +42,21 @@ class Arrival:
     @property
     def run_key(self) -> str:
         return f"inbox:phase{self.phase}:{self.agency}:{self.jimu}:{self.round_id}:{self.fingerprint}"
+
+
+@dataclass(frozen=True)
+class ReturnedArrival:
+    """A workbook staff returned (F5 filled in) for one agency × 事務 × 点検回."""
+
+    agency: str
+    jimu: str
+    round_id: str
+    file: Path
+    fingerprint: str
+
+    @property
+    def run_key(self) -> str:
+        return f"returned:{self.agency}:{self.jimu}:{self.round_id}:{self.file.name}:{self.fingerprint}"
 
 
 @dataclass(frozen=True)
@@ -57,6 +78,14 @@ def _fingerprint(files: list[Path]) -> str:
 
 def _settled(files: list[Path], now: float, settle_seconds: float) -> bool:
     return all(now - p.stat().st_mtime >= settle_seconds for p in files)
+
+
+def _round_parts(folder: Path) -> tuple[str, str, str] | None:
+    """(agency, jimu, round) of an inbox round folder, or None when a part is malformed."""
+    agency, jimu, round_id = folder.parts[-3:]
+    if is_valid_agency_code(agency) and SLUG.match(jimu) and ROUND.match(round_id):
+        return agency, jimu, round_id
+    return None
 
 
 def expected_result_files(request_dir: Path) -> int | None:
@@ -110,3 +139,25 @@ def scan(
                 continue
             arrivals.append(Arrival(2, agency, jimu, round_id, tuple(results), _fingerprint(results)))
     return arrivals, skipped
+
+
+def scan_returned(inbox: Path, *, now: float, settle_seconds: float) -> list[ReturnedArrival]:
+    """Every settled returned workbook under ``inbox``, oldest folder first.
+
+    Each file version has a fingerprint (name, size, modification time), so the same file
+    never starts two imports, and the same file saved again starts a new one (which changes
+    nothing if its content is the same).
+    """
+    found: list[ReturnedArrival] = []
+    if not inbox.is_dir():
+        return found
+    for folder in sorted(inbox.glob(f"*/*/*/{RETURNED}")):
+        parts = _round_parts(folder.parent)
+        if parts is None:
+            continue
+        for path in sorted(folder.glob("*.xlsx")):
+            if path.name.startswith("~$") or not path.is_file():
+                continue
+            if _settled([path], now, settle_seconds):
+                found.append(ReturnedArrival(*parts, path, _fingerprint([path])))
+    return found

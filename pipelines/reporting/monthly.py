@@ -13,21 +13,19 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta
+from datetime import datetime, timedelta
 from pathlib import Path
 
 import polars as pl
 
 from pipelines import agencies
 from pipelines.cases.audit import cases_as_of
-from pipelines.cases.rounds import PHASE_MATCHED, rounds_as_of
+from pipelines.cases.rounds import rounds_as_of
 from pipelines.cases.store import CaseStore
 from pipelines.checkdigit import is_valid_agency_code
 from pipelines.clock import JST, now
-from pipelines.reporting import calendar
 from pipelines.reporting import figures as f6
 from pipelines.reporting import files as report_files
-from schemas.cases import OPEN_STATES
 from schemas.config import TenkenSettings
 
 MONTH = re.compile(r"^(\d{4})-(0[1-9]|1[0-2])$")
@@ -167,90 +165,3 @@ def write_report(report: MonthlyReport, out_dir: Path) -> ReportFiles:
     csv = report_files.write_csv(report.agency_jimu, out_dir / f"{report.stem}.csv", "agency_name")
     chart = report_files.write_chart(report.agency_jimu, out_dir / f"{report.stem}.png", month=month)
     return ReportFiles(xlsx=xlsx, csv=csv, chart=chart)
-
-
-def _calendar(
-    rounds: pl.DataFrame, cases: pl.DataFrame, settings: TenkenSettings, today: date
-) -> pl.DataFrame:
-    expected = expected_partitions(settings, rounds)
-    open_cases = (
-        cases.filter(pl.col("state").is_in(OPEN_STATES))
-        .group_by("agency", "jimu")
-        .agg(pl.len().cast(pl.Int64).alias("open_cases"))
-    )
-    parts = pl.concat([expected, rounds.select("agency", "jimu")]).unique()
-    intervals = parts.with_columns(
-        pl.struct("agency", "jimu")
-        .map_elements(  # a few hundred partitions, not a data path
-            lambda p: settings.recheck.interval(p["agency"], p["jimu"]), return_dtype=pl.Int64
-        )
-        .alias("interval_months")
-    )
-    return calendar.recheck_status(
-        expected,
-        rounds.select("agency", "jimu", "round_id", "phase", "completed_at").filter(
-            pl.col("phase") >= PHASE_MATCHED
-        ),
-        open_cases,
-        intervals,
-        today=today,
-        due_soon_days=settings.recheck.due_soon_days,
-    )
-
-
-def _calendar_inputs(store: CaseStore) -> tuple[pl.DataFrame, pl.DataFrame]:
-    """Every round and every case as of now, in one read of the store."""
-    with store.reading() as conn:
-        rounds = rounds_as_of(conn)
-        # the same replay as the monthly report, so both count open cases alike
-        cases = cases_as_of(conn, now(), fields=("round_id",))
-    return rounds, cases
-
-
-def recheck_calendar(
-    store: CaseStore, settings: TenkenSettings, *, today: date | None = None
-) -> pl.DataFrame:
-    """Last completed round, next due date, status and open cases per expected agency × 事務."""
-    rounds, cases = _calendar_inputs(store)
-    return _calendar(rounds, cases, settings, today or now().date())
-
-
-@dataclass(frozen=True)
-class DueStart:
-    """Phase 1 of a planned agency × 事務 that is due, with where its extract is dropped."""
-
-    agency: str
-    jimu: str
-    round_id: str
-    extract_file: str
-    atena_file: str | None
-
-
-def due_starts(store: CaseStore, settings: TenkenSettings, *, today: date) -> list[DueStart]:
-    """The planned partitions that are due (期限超過 or 未実施) and can start by themselves."""
-    rounds, cases = _calendar_inputs(store)
-    status = _calendar(rounds, cases, settings, today)
-    due = status.filter(pl.col("status").is_in([calendar.STATUS_OVERDUE, calendar.STATUS_NEVER]))
-    return starts_for(settings, due, rounds, today=today)
-
-
-def starts_for(
-    settings: TenkenSettings, due: pl.DataFrame, rounds: pl.DataFrame, *, today: date
-) -> list[DueStart]:
-    """The planned partitions among ``due`` (rows of ``recheck_calendar``) that can start by
-    themselves: those with an ``extract_file``, in a round they have not begun yet.
-
-    The round is the 年度 (``2026``) for intervals of a year or more, the month (``2026-05``)
-    for shorter ones; a partition that already has that round, in any phase, is left alone
-    (someone started it by hand, or it is waiting for 住基ネット)."""
-    begun = {(r["agency"], r["jimu"], r["round_id"]) for r in rounds.iter_rows(named=True)}
-    wanted = {(r["agency"], r["jimu"]) for r in due.iter_rows(named=True)}
-    starts = []
-    for p in settings.recheck.plan:
-        if not p.extract_file or (p.agency, p.jimu) not in wanted:
-            continue
-        yearly = settings.recheck.interval(p.agency, p.jimu) >= 12
-        round_id = agencies.default_round(today) if yearly else f"{today:%Y-%m}"
-        if (p.agency, p.jimu, round_id) not in begun:
-            starts.append(DueStart(p.agency, p.jimu, round_id, p.extract_file, p.atena_file))
-    return starts

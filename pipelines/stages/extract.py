@@ -24,10 +24,10 @@ from pipelines.files.csv_reader import (
     LINE,
     CsvTable,
     control_character_problems,
-    input_limit,
     read_csv_table,
     without_repeated_headers,
 )
+from pipelines.files.limits import input_limit
 from schemas.codes import ACQUISITION_ROUTES, AUTO_LINKED, RESIDENT_CLASSES, SEX_CODES, Scope
 from schemas.config import JimuSpec, TenkenSettings
 from schemas.extract import F1_COLUMNS, F1B_COLUMNS

@@ -18,10 +18,10 @@ from pipelines.errors import Problem, TenkenInputError, problems_from_frame
 from pipelines.files.csv_reader import (
     LINE,
     control_character_problems,
-    input_limit,
     read_csv_table,
     without_repeated_headers,
 )
+from pipelines.files.limits import input_limit
 from schemas.codes import ResultCode
 from schemas.config import TenkenSettings
 from schemas.inquiry_result import F3_COLUMNS

@@ -10,26 +10,17 @@ import dagster as dg
 import pytest
 import yaml
 
-import assets.evidence
-from assets.automation import PHASE1, PHASE2, phase1_run_config, phase2_run_config
+import assets.ops.evidence
 from assets.definitions import defs
-from assets.evidence import EVIDENCE_CHECK
-from assets.partitions import PartitionScope, register
+from assets.jobs import PHASE1, PHASE2, phase1_run_config, phase2_run_config
+from assets.ops.evidence import EVIDENCE_CHECK
+from assets.partitions import PartitionScope
 from demo.simulator import answer_files
 from pipelines.home import HomeLayout
 
 AGENCY, JIMU, ROUND = "392014", "kaigo_hoken", "2026"
 SCOPE = PartitionScope(AGENCY, JIMU)
 BOUNDARY_STAGES = {"extract", "inquiry_request", "inquiry_result", "match_result"}
-
-
-@pytest.fixture()
-def instance(tmp_path: Path):
-    home = tmp_path / "home"
-    home.mkdir()
-    with dg.instance_for_test(temp_dir=str(home)) as inst:
-        register(inst, AGENCY, JIMU)
-        yield inst
 
 
 def both_phases(instance, tmp_path: Path, data) -> list[dg.AssetCheckEvaluation]:
@@ -68,8 +59,8 @@ def test_unmet_evidence_is_reported_but_does_not_block(
     instance, tmp_path: Path, small_data, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     # 照合結果.csv short of one row: what the evidence is there to notice
-    real = assets.evidence.evidence.csv_rows
-    monkeypatch.setattr(assets.evidence.evidence, "csv_rows", lambda path: (real(path) or 0) - 1)
+    real = assets.ops.evidence.evidence.csv_rows
+    monkeypatch.setattr(assets.ops.evidence.evidence, "csv_rows", lambda path: (real(path) or 0) - 1)
     checks = {c.asset_key.to_user_string(): c for c in both_phases(instance, tmp_path, small_data)}
     failed = checks["match_result"]
     assert not failed.passed

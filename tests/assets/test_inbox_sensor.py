@@ -6,8 +6,9 @@ from pathlib import Path
 
 import dagster as dg
 
-from assets.automation import PHASE1, PHASE2, inbox_sensor
-from assets.resources import TenkenWorkspace
+from assets.jobs import PHASE1, PHASE2
+from assets.ops.inbox import inbox_sensor
+from assets.resources import tenken_resources
 from pipelines.ops.inbox import scan
 
 
@@ -21,10 +22,8 @@ def touch(path: Path, age: float = 60.0, body: bytes = b"x") -> Path:
 
 def evaluate(home: Path) -> dg.SensorResult:
     with dg.instance_for_test(temp_dir=str(home)) as instance:
-        ctx = dg.build_sensor_context(
-            instance=instance, resources={"workspace": TenkenWorkspace(home=str(home))}
-        )
-        result = inbox_sensor(ctx)
+        with dg.build_sensor_context(instance=instance, resources=tenken_resources(str(home))) as ctx:
+            result = inbox_sensor(ctx)
         assert isinstance(result, dg.SensorResult)
         return result
 

@@ -4,26 +4,16 @@ from pathlib import Path
 
 import dagster as dg
 import polars as pl
-import pytest
 
-from assets.automation import PHASE1, PHASE2, phase1_run_config, phase2_run_config
 from assets.definitions import defs
-from assets.partitions import PartitionScope, register
+from assets.jobs import PHASE1, PHASE2, phase1_run_config, phase2_run_config
+from assets.partitions import PartitionScope
 from demo.simulator import answer_files
 from pipelines.home import HomeLayout
 from schemas.match_result import F4_COLUMNS
 
 AGENCY, JIMU, ROUND = "392014", "kaigo_hoken", "2026"
 SCOPE = PartitionScope(AGENCY, JIMU)
-
-
-@pytest.fixture()
-def instance(tmp_path: Path):
-    home = tmp_path / "home"
-    home.mkdir()
-    with dg.instance_for_test(temp_dir=str(home)) as inst:
-        register(inst, AGENCY, JIMU)
-        yield inst
 
 
 def run(instance, job: str, config: dict) -> dg.ExecuteInProcessResult:

@@ -10,14 +10,15 @@ import dagster as dg
 import polars as pl
 import yaml
 
-from assets.automation import PHASE1
-from assets.monthly_report import monthly_report_schedule, recheck_starter
-from assets.resources import TenkenWorkspace
+from assets.jobs import PHASE1
+from assets.reporting.monthly_report import monthly_report_schedule
+from assets.reporting.recheck_calendar import recheck_starter
+from assets.resources import tenken_resources
 from pipelines.agencies import default_round
 from pipelines.cases.rounds import PHASE_MATCHED, record_round
 from pipelines.cases.store import CaseStore
 from pipelines.clock import JST, now
-from pipelines.reporting.monthly import starts_for
+from pipelines.reporting.calendar import starts_for
 from schemas.config import parse_settings
 
 AGENCY = "392014"
@@ -25,10 +26,8 @@ AGENCY = "392014"
 
 def evaluate(home: Path) -> dg.SensorResult:
     with dg.instance_for_test(temp_dir=str(home)) as instance:
-        ctx = dg.build_sensor_context(
-            instance=instance, resources={"workspace": TenkenWorkspace(home=str(home))}
-        )
-        result = recheck_starter(ctx)
+        with dg.build_sensor_context(instance=instance, resources=tenken_resources(str(home))) as ctx:
+            result = recheck_starter(ctx)
         assert isinstance(result, dg.SensorResult)
         return result
 

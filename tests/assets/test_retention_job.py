@@ -5,8 +5,8 @@ from pathlib import Path
 import dagster as dg
 import yaml
 
-from assets.automation import PHASE1, PHASE2, phase1_run_config, phase2_run_config
 from assets.definitions import defs
+from assets.jobs import PHASE1, PHASE2, phase1_run_config, phase2_run_config
 from assets.partitions import PartitionScope, register
 from pipelines.home import HomeLayout
 from pipelines.ops import retention
@@ -24,7 +24,7 @@ def test_retention_job_purges_a_closed_round(tmp_path: Path) -> None:
     (home / "tenken.yaml").write_text(yaml.safe_dump(chosen), encoding="utf-8")
     layout = HomeLayout(home)
     with dg.instance_for_test(temp_dir=str(home)) as instance:
-        register(instance, AGENCY, JIMU)
+        register(instance, PartitionScope(AGENCY, JIMU))
         f1 = corpus.HERE / "good_extract.csv"
         run = defs.resolve_job_def(PHASE1).execute_in_process(
             run_config=phase1_run_config(str(f1), round_id=ROUND), instance=instance, partition_key=SCOPE.key
@@ -66,7 +66,7 @@ def test_a_round_replaced_before_its_matching_is_purged_from_the_instance_record
     layout = HomeLayout(home)
     f1 = corpus.HERE / "good_extract.csv"
     with dg.instance_for_test(temp_dir=str(home)) as instance:
-        register(instance, AGENCY, JIMU)
+        register(instance, PartitionScope(AGENCY, JIMU))
         for round_id in ("2026", "2027"):
             run = defs.resolve_job_def(PHASE1).execute_in_process(
                 run_config=phase1_run_config(str(f1), round_id=round_id),

@@ -17,8 +17,9 @@ from pipelines.cases.audit import NewEvent, stamp
 from pipelines.cases.rounds import PHASE_MATCHED, PHASE_REQUESTED, record_round, rounds_as_of
 from pipelines.cases.store import CaseStore
 from pipelines.clock import JST
+from pipelines.reporting.calendar import recheck_calendar
 from pipelines.reporting.figures import with_total
-from pipelines.reporting.monthly import build_monthly_report, recheck_calendar
+from pipelines.reporting.monthly import build_monthly_report
 from schemas.cases import EventKind
 from schemas.config import parse_settings
 

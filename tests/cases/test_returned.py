@@ -4,7 +4,7 @@ import os
 import time
 from pathlib import Path
 
-from pipelines.cases.returned import scan_returned
+from pipelines.ops.inbox import scan_returned
 
 
 def touch(path: Path, age: float = 60.0, body: bytes = b"x") -> Path:

@@ -15,11 +15,11 @@ import dagster as dg
 import polars as pl
 import pytest
 
-from assets.automation import PHASE1, PHASE2, phase1_run_config, phase2_run_config
-from assets.cases import CASES_IMPORT, returned_workbook_sensor
 from assets.definitions import defs
+from assets.jobs import CASES_IMPORT, PHASE1, PHASE2, phase1_run_config, phase2_run_config
+from assets.ops.inbox import returned_workbook_sensor
 from assets.partitions import PartitionScope, register
-from assets.resources import TenkenWorkspace
+from assets.resources import tenken_resources
 from demo.generator import generate
 from demo.simulator import answer_files
 from pipelines.cases.store import CaseStore
@@ -73,8 +73,8 @@ class Round:
         sheet.save(target)
         old = time.time() - 60  # settled: not being copied any more
         os.utime(target, (old, old))
-        context = dg.build_sensor_context(instance=self.instance, resources={"workspace": TenkenWorkspace()})
-        result = returned_workbook_sensor(context)
+        with dg.build_sensor_context(instance=self.instance, resources=tenken_resources()) as context:
+            result = returned_workbook_sensor(context)
         assert isinstance(result, dg.SensorResult)
         (request,) = [
             r
@@ -92,7 +92,7 @@ def world(request, backend, tmp_path: Path):
     if backend.name == "postgresql":
         (home / "tenken.yaml").write_text(backend.yaml(), encoding="utf-8")
     with dg.instance_for_test(temp_dir=str(home)) as instance:
-        register(instance, AGENCY, JIMU)
+        register(instance, PartitionScope(AGENCY, JIMU))
         yield Round(instance, home, tmp_path)
 
 

@@ -19,7 +19,7 @@ import polars as pl
 import pytest
 from typer.testing import CliRunner
 
-import assets.inquiry_result
+import assets.stages.inquiry_result
 import tenken.cli
 from tenken.cli import app
 from tests.fixtures.bad_input import corpus
@@ -46,7 +46,7 @@ def pandera_eager(results: pl.DataFrame) -> pl.DataFrame:
 
 def failing_after(bug: Callable[[pl.DataFrame], pl.DataFrame]) -> Callable[..., object]:
     """The real F3 reading, then ``bug`` on the frame it read (which holds 個人番号)."""
-    real = assets.inquiry_result.read_results
+    real = assets.stages.inquiry_result.read_results
 
     def read_results(*args: object, **kwargs: object) -> object:
         results, stats = real(*args, **kwargs)  # type: ignore[arg-type]
@@ -80,7 +80,7 @@ def test_an_unexpected_failure_leaves_no_number_anywhere(
     )
     assert first.exit_code == 0, first.output
 
-    monkeypatch.setattr(assets.inquiry_result, "read_results", failing_after(bug))
+    monkeypatch.setattr(assets.stages.inquiry_result, "read_results", failing_after(bug))
     failed = runner.invoke(
         app,
         ["match", *common, "--result", str(corpus.HERE / "good_result.csv"), "--out", str(tmp_path / "f4")],

@@ -12,14 +12,13 @@ import openpyxl
 import polars as pl
 import pytest
 
-import pipelines.files.csv_reader as csvfile
 import pipelines.files.csv_writer as outputs
 import pipelines.stages.match_result as match_result
 from demo.round_trip import simulate_round
 from pipelines.cases import workbook, workbook_reader, workbook_writer
-from pipelines.files import xlsx
 from pipelines.checkdigit import with_my_number_check_digit as with_cd
 from pipelines.errors import TenkenInputError
+from pipelines.files import limits, scratch, transcode, xlsx
 from pipelines.matching.settings import MatchSettings
 from pipelines.ops import evidence
 from pipelines.stages.extract import extract
@@ -48,7 +47,7 @@ def test_decoding_in_chunks_reads_the_same(
     path.write_bytes((eol.join([HEADER, *ROWS])).encode(encoding))  # no final line end
     whole = _extract(path)
     # 5 bytes at a time: CRLF and every 2- and 3-byte character are split somewhere
-    monkeypatch.setattr(csvfile, "CHUNK_BYTES", 5)
+    monkeypatch.setattr(transcode, "CHUNK_BYTES", 5)
     chunked = _extract(path)
     assert chunked.records.equals(whole.records)
     assert chunked.stats == whole.stats
@@ -56,7 +55,7 @@ def test_decoding_in_chunks_reads_the_same(
 
 
 def test_an_undecodable_byte_is_still_located(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(csvfile, "CHUNK_BYTES", 7)
+    monkeypatch.setattr(transcode, "CHUNK_BYTES", 7)
     path = tmp_path / "f1.csv"
     body = "\r\n".join([HEADER, *ROWS]).encode("cp932") + b"\r\n"
     lines = body.split(b"\r\n")
@@ -71,9 +70,9 @@ def test_an_undecodable_byte_is_still_located(tmp_path: Path, monkeypatch: pytes
 def test_no_utf8_copy_is_left_behind(tmp_path: Path) -> None:
     path = tmp_path / "f1.csv"
     path.write_bytes("\r\n".join([HEADER, *ROWS]).encode("cp932"))
-    before = set(Path(csvfile.tempfile.gettempdir()).glob(f"{csvfile._SCRATCH_PREFIX}*"))
+    before = set(Path(scratch.tempfile.gettempdir()).glob(f"{scratch.SCRATCH_PREFIX}*"))
     _extract(path)
-    after = set(Path(csvfile.tempfile.gettempdir()).glob(f"{csvfile._SCRATCH_PREFIX}*"))
+    after = set(Path(scratch.tempfile.gettempdir()).glob(f"{scratch.SCRATCH_PREFIX}*"))
     assert after <= before
 
 
@@ -90,9 +89,9 @@ def test_a_file_over_the_limit_is_refused_with_what_to_do(tmp_path: Path) -> Non
 
 def test_without_a_setting_the_limit_follows_the_memory() -> None:
     assert parse_settings(None).input.max_input_bytes is None
-    limit = csvfile.input_limit(None)
-    assert limit == csvfile.machine_memory() // csvfile.MEMORY_PER_INPUT_BYTE
-    assert csvfile.input_limit(1234) == 1234
+    limit = limits.input_limit(None)
+    assert limit == limits.machine_memory() // limits.MEMORY_PER_INPUT_BYTE
+    assert limits.input_limit(1234) == 1234
 
 
 def test_matching_in_slices_gives_the_same_result(

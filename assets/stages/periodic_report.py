@@ -6,11 +6,11 @@ from typing import Any
 import dagster as dg
 import polars as pl
 
-from assets.checks import table_markdown
 from assets.guard import masked_errors
+from assets.metadata import table_markdown
 from assets.partitions import inspection_partitions, partition_scope
-from assets.resources import TenkenWorkspace
-from assets.rounds import record_phase
+from assets.resources import CaseStoreResource, TenkenWorkspace
+from assets.stages.rounds import record_phase
 from pipelines import agencies
 from pipelines.cases.rounds import PHASE_MATCHED
 from pipelines.stages.periodic_report import FIGURE_LABELS, partition_figures
@@ -32,6 +32,7 @@ from pipelines.stages.periodic_report import FIGURE_LABELS, partition_figures
 def periodic_report(
     context: dg.AssetExecutionContext,
     workspace: TenkenWorkspace,
+    case_store: CaseStoreResource,
     extract: pl.LazyFrame,
     match_result: pl.LazyFrame,
 ) -> Iterator[Any]:
@@ -56,7 +57,7 @@ def periodic_report(
     )
     row = figures.row(0, named=True)
     if same_round:
-        record_phase(context, workspace, row, phase=PHASE_MATCHED)
+        record_phase(context, case_store, row, phase=PHASE_MATCHED)
     labelled = figures.rename(FIGURE_LABELS)
     yield dg.Output(
         figures,

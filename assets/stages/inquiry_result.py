@@ -7,11 +7,12 @@ from typing import Any
 import dagster as dg
 import polars as pl
 
-from assets.checks import counts_metadata, input_failure, outputs, schema_check_spec
 from assets.config import InquiryResultConfig
 from assets.guard import masked_errors
+from assets.metadata import Key, counts_metadata
 from assets.partitions import inspection_partitions, partition_scope
 from assets.resources import TenkenWorkspace
+from assets.stages.contract import checked_output, input_failure, schema_check_spec
 from pipelines.errors import Problem, TenkenInputError
 from pipelines.stages.inquiry_result import read_results, result_files
 from schemas.codes import RESULT_LABELS, ResultCode
@@ -58,10 +59,10 @@ def inquiry_result(
         raise input_failure(e, layout, scope, round_id, "照会結果") from None
     labelled = {RESULT_LABELS[ResultCode(k)]: v for k, v in stats.by_code.items()}
     context.log.info(f"照会結果 {stats.rows} 件 ({labelled})")
-    yield from outputs(
+    yield from checked_output(
         results,
         {
-            "点検回": round_id,
+            Key.ROUND: round_id,
             "結果ファイル": ", ".join(stats.files),
             **counts_metadata(labelled, prefix="処理結果_"),
         },

@@ -6,11 +6,12 @@ from typing import Any
 
 import dagster as dg
 
-from assets.checks import counts_metadata, input_failure, outputs, schema_check_spec
 from assets.config import ExtractConfig
 from assets.guard import masked_errors
+from assets.metadata import Key, counts_metadata
 from assets.partitions import inspection_partitions, partition_scope
 from assets.resources import TenkenWorkspace
+from assets.stages.contract import checked_output, input_failure, schema_check_spec
 from pipelines import agencies, clock
 from pipelines.errors import TenkenInputError
 from pipelines.stages.extract import extract as run_extract
@@ -57,20 +58,20 @@ def extract(
         f"抽出 {scope.agency}/{scope.jimu} 点検回 {round_id}: {stats.rows_read} 行 "
         f"(点検対象 {stats.in_scope}, 対象外 {stats.out_of_scope}, 要修正 {stats.needs_fix})"
     )
-    yield from outputs(
+    yield from checked_output(
         outcome.records,
         {
             "団体": f"{agency.code} {agency.name}",
             "事務": f"{scope.jimu} {spec.name}",
-            "点検回": round_id,
+            Key.ROUND: round_id,
             "文字コード": stats.encoding,
             "抽出ID": stats.extract_id,
             **counts_metadata(
                 {
-                    "抽出件数": stats.rows_read,
-                    "点検対象件数": stats.in_scope,
-                    "対象外件数": stats.out_of_scope,
-                    "要修正件数": stats.needs_fix,
+                    Key.ROWS_READ: stats.rows_read,
+                    Key.IN_SCOPE: stats.in_scope,
+                    Key.OUT_OF_SCOPE: stats.out_of_scope,
+                    Key.NEEDS_FIX: stats.needs_fix,
                     "空行": stats.blank_records,
                     "誤りの件数": stats.problems,
                 }

@@ -15,6 +15,7 @@ from pathlib import Path
 import dagster as dg
 from pydantic import Field
 
+from assets.metadata import Key, metadata_values
 from assets.partitions import AGENCY, JIMU, inspection_partitions
 from assets.resources import TenkenWorkspace
 from pipelines import clock
@@ -27,7 +28,6 @@ from schemas.config import TenkenSettings
 #: the materializations that mark phase 1 / phase 2 of a round as completed, and its round metadata
 PHASE1_ASSET = "inquiry_request"
 PHASE2_ASSET = "match_result"
-ROUND_METADATA = "点検回"
 
 
 def _materializations(instance: dg.DagsterInstance, asset: str) -> Iterator[tuple[RoundKey, float, dict]]:
@@ -39,11 +39,11 @@ def _materializations(instance: dg.DagsterInstance, asset: str) -> Iterator[tupl
         )
         for record in page.records:
             mat = record.asset_materialization
-            if mat is None or mat.partition is None or ROUND_METADATA not in mat.metadata:
+            if mat is None or mat.partition is None or Key.ROUND not in mat.metadata:
                 continue
             dims = inspection_partitions.get_partition_key_from_str(mat.partition).keys_by_dimension
-            key = RoundKey(dims[AGENCY], dims[JIMU], str(mat.metadata[ROUND_METADATA].value))
-            yield key, record.timestamp, {k: v.value for k, v in mat.metadata.items()}
+            key = RoundKey(dims[AGENCY], dims[JIMU], str(mat.metadata[Key.ROUND].value))
+            yield key, record.timestamp, metadata_values(mat)
         if not page.has_more:
             return
         cursor = page.cursor
@@ -65,8 +65,8 @@ def phase2_completions(instance: dg.DagsterInstance) -> dict[RoundKey, datetime]
 
 #: where the stages record the files they wrote for people: (asset, metadata key, what it is)
 WRITTEN = (
-    ("match_result", "照合結果.csv", "照合結果（F4）"),
-    ("mismatch_review", "確認作業リスト", "確認作業リスト（F5）"),
+    ("match_result", Key.F4_FILE, "照合結果（F4）"),
+    ("mismatch_review", Key.F5_FILE, "確認作業リスト（F5）"),
 )
 
 
@@ -80,7 +80,7 @@ def written_files(instance: dg.DagsterInstance) -> dict[RoundKey, list[WrittenFi
             latest[file.path] = (timestamp, key, file)
 
     for key, timestamp, meta in _materializations(instance, "inquiry_request"):
-        folder, manifest = meta.get("出力先"), meta.get("マニフェスト")
+        folder, manifest = meta.get(Key.OUT_DIR), meta.get(Key.MANIFEST)
         if isinstance(manifest, dict) and folder:
             for f in manifest.get("ファイル", []):
                 saw(

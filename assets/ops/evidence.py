@@ -14,13 +14,14 @@ from pathlib import Path
 import dagster as dg
 import polars as pl
 
-from assets.extract import extract
 from assets.guard import masked_errors
-from assets.inquiry_request import inquiry_request
-from assets.inquiry_result import inquiry_result
-from assets.match_result import match_result
+from assets.metadata import Key, metadata_values
 from assets.partitions import inspection_partitions, partition_scope
 from assets.resources import TenkenWorkspace
+from assets.stages.extract import extract
+from assets.stages.inquiry_request import inquiry_request
+from assets.stages.inquiry_result import inquiry_result
+from assets.stages.match_result import match_result
 from pipelines import clock
 from pipelines.ops import evidence
 from pipelines.ops.evidence import Suite
@@ -34,7 +35,7 @@ def _latest_metadata(context: dg.AssetCheckExecutionContext, asset: str) -> dict
         dg.AssetRecordsFilter(asset_key=dg.AssetKey(asset), asset_partitions=[context.partition_key]), limit=1
     )
     mat = page.records[0].asset_materialization if page.records else None
-    return {k: v.value for k, v in mat.metadata.items()} if mat else {}
+    return metadata_values(mat)
 
 
 def _evidence(
@@ -116,7 +117,7 @@ def inquiry_request_evidence(
     inquiry_request: pl.LazyFrame,
     extract: pl.LazyFrame,
 ) -> dg.AssetCheckResult:
-    out_dir = Path(str(_latest_metadata(context, "inquiry_request")["出力先"]))
+    out_dir = Path(str(_latest_metadata(context, "inquiry_request")[Key.OUT_DIR]))
     return _evidence(
         context,
         workspace,
@@ -161,7 +162,7 @@ def match_result_evidence(
     extract: pl.LazyFrame,
     inquiry_request: pl.LazyFrame,
 ) -> dg.AssetCheckResult:
-    f4 = _latest_metadata(context, "match_result").get("照合結果.csv")
+    f4 = _latest_metadata(context, "match_result").get(Key.F4_FILE)
     f4_rows = evidence.csv_rows(Path(str(f4))) if f4 else None
     return _evidence(
         context,

@@ -8,12 +8,13 @@ import dagster as dg
 import polars as pl
 from pydantic import Field
 
-from assets.checks import counts_metadata, outputs, schema_check_spec, table_markdown
 from assets.guard import masked_errors
+from assets.metadata import Key, counts_metadata, table_markdown
 from assets.partitions import inspection_partitions, partition_scope
-from assets.resources import TenkenWorkspace
+from assets.resources import CaseStoreResource, TenkenWorkspace
+from assets.stages.contract import checked_output, schema_check_spec
 from pipelines import agencies
-from pipelines.cases.store import CaseStore, describe, store_url
+from pipelines.cases.store import describe
 from pipelines.errors import TenkenInputError
 from pipelines.stages.mismatch_review import F5_FILE, review_round
 from schemas.cases import CaseState, ReviewedCases
@@ -37,7 +38,7 @@ def import_failure(error: TenkenInputError) -> dg.Failure:
         metadata={
             "誤りの件数": len(error.problems),
             "誤りのコード": ",".join(sorted(error.codes)),
-            **({"取込結果": dg.MetadataValue.path(error.report_path)} if error.report_path else {}),
+            **({Key.IMPORT_REPORT: dg.MetadataValue.path(error.report_path)} if error.report_path else {}),
         },
         allow_retries=False,
     )
@@ -60,6 +61,7 @@ def mismatch_review(
     context: dg.AssetExecutionContext,
     config: MismatchReviewConfig,
     workspace: TenkenWorkspace,
+    case_store: CaseStoreResource,
     extract: pl.LazyFrame,
     match_result: pl.LazyFrame,
 ) -> Iterator[Any]:
@@ -74,8 +76,7 @@ def mismatch_review(
     )
     agency = agencies.agency(scope.agency, settings)
     spec = agencies.jimu(scope.jimu, settings)
-    url = store_url(settings.cases, layout.home)
-    with CaseStore.open(url, pg_schema=settings.cases.pg_schema) as store:
+    with case_store.open(context.instance) as store:
         try:
             outcome = review_round(
                 store,
@@ -104,13 +105,13 @@ def mismatch_review(
         .sort(pl.col("state").replace_strict({s.value: i for i, s in enumerate(CaseState)}))
     )
     metadata: dict[str, Any] = {
-        "点検回": round_id,
+        Key.ROUND: round_id,
         **counts_metadata({f"状態_{s.value}": by_state.get(s.value, 0) for s in CaseState}),
         "状態×判定": table_markdown(by_state_grade.rename({"state": "状態"})),
-        "案件ストア": describe(url),
-        "監査ログ件数": dg.MetadataValue.int(outcome.head[0]),
-        "監査ログ末尾ハッシュ": outcome.head[1],
-        "確認作業リスト": dg.MetadataValue.path(str(out_dir / F5_FILE)),
+        "案件ストア": describe(store.url),
+        Key.AUDIT_EVENTS: dg.MetadataValue.int(outcome.head[0]),
+        Key.AUDIT_HEAD: outcome.head[1],
+        Key.F5_FILE: dg.MetadataValue.path(str(out_dir / F5_FILE)),
     }
     if outcome.merged is not None:
         metadata["再照合の反映"] = dg.MetadataValue.json(outcome.merged)
@@ -118,13 +119,13 @@ def mismatch_review(
         imported = outcome.imported
         metadata |= {
             "取込ファイル": dg.MetadataValue.path(config.returned_file),
-            "取込_適用": dg.MetadataValue.int(imported.applied),
-            "取込_状態変更": dg.MetadataValue.int(imported.state_changes),
-            "取込_変更なし": dg.MetadataValue.int(imported.unchanged),
-            "取込結果": dg.MetadataValue.path(str(imported.report)),
+            Key.IMPORT_APPLIED: dg.MetadataValue.int(imported.applied),
+            Key.IMPORT_STATE_CHANGES: dg.MetadataValue.int(imported.state_changes),
+            Key.IMPORT_UNCHANGED: dg.MetadataValue.int(imported.unchanged),
+            Key.IMPORT_REPORT: dg.MetadataValue.path(str(imported.report)),
         }
         context.log.info(
             f"確認作業リストを取り込みました: 適用 {imported.applied} 件、変更なし {imported.unchanged} 件"
         )
     context.log.info(f"確認作業リスト {outcome.workbook_rows} 件: {out_dir / F5_FILE}")
-    yield from outputs(cases, metadata, ReviewedCases)
+    yield from checked_output(cases, metadata, ReviewedCases)

@@ -1,4 +1,4 @@
-"""Asset checks and the shared metadata/failure helpers of the stage assets.
+"""The contract check of each stage, and how a stage's output and refusal are reported.
 
 The pandera contract of each stage runs as a **blocking** check inside the asset: a frame
 that breaks its contract stops the graph before the next stage reads it. Failure details
@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import warnings
 from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
 import dagster as dg
@@ -17,14 +16,13 @@ import pandera.errors
 import pandera.polars as pa
 import polars as pl
 
+from assets.metadata import column_schema, preview, table_markdown
 from assets.partitions import PartitionScope, inspection_partitions
 from pipelines.errors import TenkenInputError
 from pipelines.files.csv_writer import write_csv_cp932
 from pipelines.home import HomeLayout
-from pipelines.privacy import mask_expr, write_private
 
 SCHEMA_CHECK = "schema_contract"
-SENSITIVE_COLUMNS = ("my_number",)
 
 
 def schema_check_spec(asset: str) -> dg.AssetCheckSpec:
@@ -71,7 +69,7 @@ def contract_result(failures: pl.DataFrame, rows: int) -> dg.AssetCheckResult:
             check_name=SCHEMA_CHECK,
             passed=False,
             severity=dg.AssetCheckSeverity.ERROR,
-            metadata={"違反": dg.MetadataValue.md(_markdown(summary))},
+            metadata={"違反": table_markdown(summary)},
         )
     return dg.AssetCheckResult(check_name=SCHEMA_CHECK, passed=True, metadata={"行数": rows})
 
@@ -108,34 +106,6 @@ class SlicedContract:
         return contract_result(failures, rows)
 
 
-def _markdown(frame: pl.DataFrame) -> str:
-    if frame.height == 0:
-        return "(なし)"
-    header = "| " + " | ".join(frame.columns) + " |"
-    rule = "|" + "---|" * frame.width
-    rows = ["| " + " | ".join("" if v is None else str(v) for v in r) + " |" for r in frame.iter_rows()]
-    return "\n".join([header, rule, *rows])
-
-
-def preview(frame: pl.DataFrame, n: int = 5) -> dg.MetadataValue:
-    """A few rows for the UI, with every 個人番号 masked."""
-    head = frame.head(n).with_columns([mask_expr(c) for c in SENSITIVE_COLUMNS if c in frame.columns])
-    head = head.with_columns([pl.col(c).cast(pl.String) for c in head.columns])
-    return dg.MetadataValue.md(_markdown(head))
-
-
-def table_markdown(frame: pl.DataFrame) -> dg.MetadataValue:
-    return dg.MetadataValue.md(_markdown(frame))
-
-
-def counts_metadata(counts: dict[str, int], prefix: str = "") -> dict[str, Any]:
-    return {f"{prefix}{k}": dg.MetadataValue.int(int(v)) for k, v in counts.items()}
-
-
-def column_schema(frame: pl.DataFrame) -> dg.TableSchema:
-    return dg.TableSchema(columns=[dg.TableColumn(name, str(dtype)) for name, dtype in frame.schema.items()])
-
-
 def input_failure(
     error: TenkenInputError, layout: HomeLayout, scope: PartitionScope, round_id: str, stage: str
 ) -> dg.Failure:
@@ -167,11 +137,9 @@ def input_failure(
     )
 
 
-def write_json(path: Path, text: str) -> Path:
-    return write_private(path, text.encode("utf-8"))
-
-
-def outputs(frame: pl.DataFrame, metadata: dict[str, Any], model: type[pa.DataFrameModel]) -> Iterator[Any]:
+def checked_output(
+    frame: pl.DataFrame, metadata: dict[str, Any], model: type[pa.DataFrameModel]
+) -> Iterator[Any]:
     """The asset's output with standard metadata, then its schema check."""
     yield dg.Output(
         frame,
@@ -185,14 +153,14 @@ def outputs(frame: pl.DataFrame, metadata: dict[str, Any], model: type[pa.DataFr
     yield schema_result(model, frame)
 
 
-def lazy_outputs(
+def checked_lazy_output(
     frame: pl.LazyFrame,
     head: pl.DataFrame,
     rows: int,
     metadata: dict[str, Any],
     contract: SlicedContract,
 ) -> Iterator[Any]:
-    """``outputs`` for a result written in slices: ``frame`` scans them (the IO manager
+    """``checked_output`` for a result written in slices: ``frame`` scans them (the IO manager
     streams it into the stage file), ``head`` is its first rows, ``contract`` has seen
     every slice."""
     yield dg.Output(

@@ -7,12 +7,13 @@ from typing import Any
 import dagster as dg
 import polars as pl
 
-from assets.checks import input_failure, outputs, schema_check_spec
 from assets.config import OutputDirConfig
 from assets.guard import masked_errors
+from assets.metadata import Key
 from assets.partitions import inspection_partitions, partition_scope
-from assets.resources import TenkenWorkspace
-from assets.rounds import record_phase
+from assets.resources import CaseStoreResource, TenkenWorkspace
+from assets.stages.contract import checked_output, input_failure, schema_check_spec
+from assets.stages.rounds import record_phase
 from pipelines import agencies, clock
 from pipelines.cases.rounds import PHASE_REQUESTED
 from pipelines.errors import TenkenInputError
@@ -44,6 +45,7 @@ def inquiry_request(
     context: dg.AssetExecutionContext,
     config: OutputDirConfig,
     workspace: TenkenWorkspace,
+    case_store: CaseStoreResource,
     extract: pl.LazyFrame,
 ) -> Iterator[Any]:
     """One row per 点検対象 record sent to 住基ネット: 照会番号, 宛名番号, 個人番号, file."""
@@ -86,18 +88,18 @@ def inquiry_request(
         jimu=scope.jimu,
         jimu_name=spec.name,
     )
-    record_phase(context, workspace, figures.row(0, named=True), phase=PHASE_REQUESTED)
+    record_phase(context, case_store, figures.row(0, named=True), phase=PHASE_REQUESTED)
     context.log.info(
         f"照会要求 {manifest.total_records} 件を {len(manifest.files)} ファイルに書きました: {out_dir}"
     )
-    yield from outputs(
+    yield from checked_output(
         requests,
         {
-            "点検回": round_id,
-            "照会件数": dg.MetadataValue.int(manifest.total_records),
-            "ファイル数": dg.MetadataValue.int(len(manifest.files)),
-            "出力先": dg.MetadataValue.path(str(out_dir)),
-            "マニフェスト": dg.MetadataValue.json(manifest.to_dict()),
+            Key.ROUND: round_id,
+            Key.REQUESTS: dg.MetadataValue.int(manifest.total_records),
+            Key.REQUEST_FILES: dg.MetadataValue.int(len(manifest.files)),
+            Key.OUT_DIR: dg.MetadataValue.path(str(out_dir)),
+            Key.MANIFEST: dg.MetadataValue.json(manifest.to_dict()),
         },
         InquiryRequests,
     )

@@ -9,18 +9,12 @@ from typing import Any
 import dagster as dg
 import polars as pl
 
-from assets.checks import (
-    SlicedContract,
-    counts_metadata,
-    input_failure,
-    lazy_outputs,
-    schema_check_spec,
-    table_markdown,
-)
 from assets.config import OutputDirConfig
 from assets.guard import masked_errors
+from assets.metadata import Key, counts_metadata, table_markdown
 from assets.partitions import inspection_partitions, partition_scope
 from assets.resources import TenkenWorkspace
+from assets.stages.contract import SlicedContract, checked_lazy_output, input_failure, schema_check_spec
 from pipelines import agencies
 from pipelines.errors import Problem, TenkenInputError
 from pipelines.matching.settings import MatchSettings
@@ -111,16 +105,16 @@ def match_result(
         judgement_table = pl.DataFrame([{"項目": k, **v} for k, v in stats.by_judgement.items()]).fill_null(0)
         assert head is not None
         # the IO manager streams the parts into the stage file while this waits at the yield
-        yield from lazy_outputs(
+        yield from checked_lazy_output(
             results,
             head,
             stats.records,
             {
-                "点検回": round_id,
-                **counts_metadata({f"{g}件数": n for g, n in stats.by_grade.items()}),
+                Key.ROUND: round_id,
+                **counts_metadata({Key.grade_count(g): n for g, n in stats.by_grade.items()}),
                 "項目別の判定": table_markdown(judgement_table),
                 "推定原因": dg.MetadataValue.json(stats.by_cause),
-                "照合結果.csv": dg.MetadataValue.path(files["f4_path"]),
+                Key.F4_FILE: dg.MetadataValue.path(files["f4_path"]),
                 "cp932で表せず〓にした文字数": dg.MetadataValue.int(files["cp932_replaced_chars"]),
                 "照合設定ハッシュ": match_settings.digest(),
                 "照合設定": dg.MetadataValue.json(audit_record(match_settings)),

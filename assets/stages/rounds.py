@@ -10,21 +10,17 @@ from collections.abc import Mapping
 
 import dagster as dg
 
-from assets.resources import TenkenWorkspace
+from assets.resources import CaseStoreResource
 from pipelines.cases.rounds import record_round
-from pipelines.cases.store import CaseStore, store_url
 
 
 def record_phase(
     context: dg.AssetExecutionContext,
-    workspace: TenkenWorkspace,
+    case_store: CaseStoreResource,
     figures: Mapping[str, object],
     *,
     phase: int,
 ) -> None:
     """Append this partition's figures for ``phase`` (one small transaction)."""
-    layout = workspace.layout(context.instance)
-    settings = workspace.settings(context.instance)
-    url = store_url(settings.cases, layout.home)
-    with CaseStore.open(url, pg_schema=settings.cases.pg_schema) as store, store.writing() as conn:
+    with case_store.open(context.instance) as store, store.writing() as conn:
         record_round(conn, figures, phase=phase, run_id=context.run.run_id)

@@ -1,0 +1,91 @@
+"""Asset metadata: what the UI shows of a materialization, and the keys code reads back.
+
+Metadata is written for people (Japanese labels in the UI). A few values are also read back
+by code: retention finds the files a round wrote, the evidence checks find F2 and F4, the CLI
+prints counts and paths. Those keys are named once here, and writers and readers both use
+the name, so relabelling a key in the UI cannot silently break ``tenken purge``.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import dagster as dg
+import polars as pl
+
+from pipelines.privacy import mask_expr
+
+
+class Key:
+    """Metadata keys that code reads back (the value shown in the UI is the key itself)."""
+
+    ROUND = "点検回"
+    # 抽出
+    ROWS_READ = "抽出件数"
+    IN_SCOPE = "点検対象件数"
+    OUT_OF_SCOPE = "対象外件数"
+    NEEDS_FIX = "要修正件数"
+    # 住基照会要求
+    REQUESTS = "照会件数"
+    REQUEST_FILES = "ファイル数"
+    OUT_DIR = "出力先"
+    MANIFEST = "マニフェスト"
+    # 照合
+    F4_FILE = "照合結果.csv"
+    # 不一致確認
+    F5_FILE = "確認作業リスト"
+    AUDIT_EVENTS = "監査ログ件数"
+    AUDIT_HEAD = "監査ログ末尾ハッシュ"
+    IMPORT_APPLIED = "取込_適用"
+    IMPORT_STATE_CHANGES = "取込_状態変更"
+    IMPORT_UNCHANGED = "取込_変更なし"
+    IMPORT_REPORT = "取込結果"
+    # 定期報告（月次）
+    REPORT_XLSX = "報告書（xlsx）"
+    REPORT_CSV = "報告書（csv）"
+    REPORT_CHART = "グラフ"
+    MONTH_CLOSED = "月末締め"
+    AS_OF = "集計時点"
+    AGENCY_JIMU_TABLE = "団体×事務"
+
+    @staticmethod
+    def grade_count(grade: str) -> str:
+        """The count of one 判定 (``A件数``)."""
+        return f"{grade}件数"
+
+
+def metadata_values(materialization: dg.AssetMaterialization | None) -> dict[str, Any]:
+    """The plain values of a materialization's metadata (empty when there is none)."""
+    return {k: v.value for k, v in materialization.metadata.items()} if materialization else {}
+
+
+#: columns masked in every table shown in the UI
+SENSITIVE_COLUMNS = ("my_number",)
+
+
+def markdown(frame: pl.DataFrame) -> str:
+    if frame.height == 0:
+        return "(なし)"
+    header = "| " + " | ".join(frame.columns) + " |"
+    rule = "|" + "---|" * frame.width
+    rows = ["| " + " | ".join("" if v is None else str(v) for v in r) + " |" for r in frame.iter_rows()]
+    return "\n".join([header, rule, *rows])
+
+
+def preview(frame: pl.DataFrame, n: int = 5) -> dg.MetadataValue:
+    """A few rows for the UI, with every 個人番号 masked."""
+    head = frame.head(n).with_columns([mask_expr(c) for c in SENSITIVE_COLUMNS if c in frame.columns])
+    head = head.with_columns([pl.col(c).cast(pl.String) for c in head.columns])
+    return dg.MetadataValue.md(markdown(head))
+
+
+def table_markdown(frame: pl.DataFrame) -> dg.MetadataValue:
+    return dg.MetadataValue.md(markdown(frame))
+
+
+def counts_metadata(counts: dict[str, int], prefix: str = "") -> dict[str, Any]:
+    return {f"{prefix}{k}": dg.MetadataValue.int(int(v)) for k, v in counts.items()}
+
+
+def column_schema(frame: pl.DataFrame) -> dg.TableSchema:
+    return dg.TableSchema(columns=[dg.TableColumn(name, str(dtype)) for name, dtype in frame.schema.items()])
