@@ -1,5 +1,9 @@
 """Asset metadata: what the UI shows of a materialization, and the keys code reads back.
 
+No resident row ever goes into metadata (the instance is kept when a round's files are
+purged, and anyone who opens the UI reads it): stages show counts, distributions and the
+column schema, never a preview of their rows.
+
 Metadata is written for people (Japanese labels in the UI). A few values are also read back
 by code: retention finds the files a round wrote, the evidence checks find F2 and F4, the CLI
 prints counts and paths. Those keys are named once here, and writers and readers both use
@@ -13,7 +17,7 @@ from typing import Any
 import dagster as dg
 import polars as pl
 
-from pipelines.privacy import mask_expr
+from pipelines.privacy import scrub
 
 
 class Key:
@@ -59,24 +63,16 @@ def metadata_values(materialization: dg.AssetMaterialization | None) -> dict[str
     return {k: v.value for k, v in materialization.metadata.items()} if materialization else {}
 
 
-#: columns masked in every table shown in the UI
-SENSITIVE_COLUMNS = ("my_number",)
-
-
 def markdown(frame: pl.DataFrame) -> str:
+    """A small table of figures as Markdown (counts and labels: never resident rows)."""
     if frame.height == 0:
         return "(なし)"
     header = "| " + " | ".join(frame.columns) + " |"
     rule = "|" + "---|" * frame.width
-    rows = ["| " + " | ".join("" if v is None else str(v) for v in r) + " |" for r in frame.iter_rows()]
+    rows = [
+        "| " + " | ".join("" if v is None else scrub(str(v)) for v in r) + " |" for r in frame.iter_rows()
+    ]
     return "\n".join([header, rule, *rows])
-
-
-def preview(frame: pl.DataFrame, n: int = 5) -> dg.MetadataValue:
-    """A few rows for the UI, with every 個人番号 masked."""
-    head = frame.head(n).with_columns([mask_expr(c) for c in SENSITIVE_COLUMNS if c in frame.columns])
-    head = head.with_columns([pl.col(c).cast(pl.String) for c in head.columns])
-    return dg.MetadataValue.md(markdown(head))
 
 
 def table_markdown(frame: pl.DataFrame) -> dg.MetadataValue:

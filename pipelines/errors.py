@@ -5,8 +5,13 @@ the staff who fix the data, with a stable English code for scripts and tests. Pr
 collected, never raised one by one: a file is refused with **every** problem listed
 (contract, "Errors").
 
-A message never carries a 個人番号. Where the offending value helps (a date, a code) it is
-quoted; for 個人番号 only its masked form is shown.
+A message never carries a 個人番号 or a resident's data. Every text a Problem carries (file
+name, column, detail) passes the one masker ``pipelines.privacy.scrub`` when the Problem is
+made, so a number-like run of 12 or more digits, in any grouping, is shown as
+``********1234`` wherever the Problem goes: the exception text, the terminal, Dagster's run
+storage, the error report files. Input values are quoted only through
+``pipelines.privacy.quoted_value_expr`` (a short code as it is, anything else by its length),
+since a value in the wrong column may be someone's name, address or birth date.
 """
 
 from __future__ import annotations
@@ -15,6 +20,8 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
 import polars as pl
+
+from pipelines.privacy import scrub
 
 #: code -> (what is wrong, what was expected). Japanese text is what staff read.
 CATALOGUE: dict[str, tuple[str, str]] = {
@@ -146,8 +153,12 @@ CATALOGUE: dict[str, tuple[str, str]] = {
     "CASE_DATE_ORDER": ("是正日が確認日より前です", "確認日と同じか後の是正日"),
     "CASE_REVIEWER_SAME": ("確認者が担当者と同じです", "担当者とは別の人（二人で確認する）"),
     "CASE_MYNUMBER_IN_TEXT": (
-        "個人番号のような12桁の数字が書かれています",
+        "個人番号のような12桁以上の数字が書かれています（区切り文字・全角を含む）",
         "個人番号を書かない記入（記録は消せない監査ログに残るため。番号は業務システムで確認する）",
+    ),
+    "CASE_NAME_CHARACTERS": (
+        "担当者・確認者の名前に制御文字や書式文字（ゼロ幅スペースなど）が含まれています",
+        "見えない文字を含まない名前（入力し直す）",
     ),
     "CASE_BACKWARD": ("状態を前に戻すことはできません", "現在の状態か、それより先の状態"),
     "CASE_TRANSITION": ("この状態へは移れません", "確認の流れ（説明シート）に沿った状態"),
@@ -172,6 +183,13 @@ class Problem:
     line: int | None = None
     column: str | None = None
     detail: str | None = None
+
+    def __post_init__(self) -> None:
+        # the one masker, here, so that no way of building a Problem can bypass it
+        for name in ("file", "column", "detail"):
+            text = getattr(self, name)
+            if text is not None:
+                object.__setattr__(self, name, scrub(str(text)))
 
     @property
     def message(self) -> str:

@@ -13,40 +13,228 @@ import glob
 import os
 import re
 import tempfile
+import unicodedata
 from collections.abc import Iterator
 from pathlib import Path
 from typing import BinaryIO
 
 import polars as pl
 
+from pipelines.checkdigit import is_valid_my_number
+
 FILE_MODE = 0o600
 DIR_MODE = 0o700
 
 
 def mask_my_number(value: str | None) -> str:
-    """``123456789018`` -> ``********9018``; anything else is masked completely."""
+    """``123456789018`` -> ``********9018`` (a value known to be a 個人番号)."""
     if not value:
         return ""
     tail = value[-4:] if len(value) >= 4 else ""
     return "*" * max(len(value) - len(tail), 8 - len(tail)) + tail
 
 
-#: a run of exactly 12 digits, half or full width: what a 個人番号 looks like in free text
-_TWELVE_DIGITS = re.compile(r"(?<![0-9０-９])[0-9０-９]{12}(?![0-9０-９])")
+def _char_class(items: tuple[str | tuple[str, str], ...]) -> str:
+    """A regex character class the same for Python's ``re`` and polars (Rust ``regex``):
+    ASCII punctuation escaped, ranges as ``lo-hi``, everything else literal."""
+    out = []
+    for item in items:
+        lo, hi = item if isinstance(item, tuple) else (item, None)
+        esc = ["\\" + c if c.isascii() and not c.isalnum() else c for c in (lo, hi) if c is not None]
+        out.append("-".join(esc))
+    return "[" + "".join(out) + "]"
+
+
+#: what people put between the digits of a number they write by hand or paste: spaces of
+#: every width, zero-width and other format characters, dashes and long vowel marks of every
+#: kind, dots, slashes, underscores, commas, brackets and the like. Not colons or wave
+#: dashes: a time (10:30) or a range (11/20～11/30) next to a date is not one number. A 個人番号 written
+#: ``1234−5678−9018``, ``1234.5678.9018``, ``(1234)5678-9018`` or ``１２３４ ５６７８ ９０１８`` is
+#: still a 個人番号.
+# fmt: off
+NUMBER_SEPARATORS = _char_class(
+    (
+        # spaces and line breaks of every width
+        " ", "\t", "\n", "\r", "\x0b", "\x0c", "\u00a0", "\u1680", ("\u2000", "\u200a"),
+        "\u2028", "\u2029", "\u202f", "\u205f", "\u3000",
+        # invisible format characters (zero-width space, joiners, marks, BOM)
+        "\u00ad", "\u180e", ("\u200b", "\u200f"), ("\u2060", "\u2064"), "\ufeff",
+        # dashes, minus signs, long vowel marks
+        "-", ("\u2010", "\u2015"), "\u2043", "\u2212", "\u2e3a", "\u2e3b", "\u30fc", "\ufe58",
+        "\ufe63", "\uff0d", "\uff70",
+        # dots and middle dots
+        ".", "\u00b7", "\u2024", "\u2027", "\u3002", "\u30fb", "\uff0e", "\uff61", "\uff65",
+        # slashes, underscores, commas
+        "/", "\\", "\u2044", "\u2215", "\uff0f", "\uff3c", "_", "\uff3f", ",", "\u3001", "\uff0c",
+        "\uff64",
+        # brackets of every kind
+        "(", ")", "[", "]", "{", "}", "\uff08", "\uff09", "\uff3b", "\uff3d", "\uff5b", "\uff5d",
+        ("\u3008", "\u3011"), ("\u3014", "\u301b"),
+        # bars and signs people put in a number
+        "|", "\uff5c", "#", "\uff03", "+", "\uff0b", "*", "\uff0a", "=", "\uff1d",
+    )
+)
+# fmt: on
+#: at most this many separator characters between two digits of one number (``1234 - 5678``)
+_GAP = NUMBER_SEPARATORS + "{0,3}"
+#: a number-like run: 12 or more digits (any script's decimal digits: ``\d`` is Unicode in
+#: both regex engines), each at most a short run of separators from the next
+NUMBER_RUN = rf"\d(?:{_GAP}\d){{11,}}"
+_RUN_RE = re.compile(NUMBER_RUN)
+_GROUP_RE = re.compile(r"\d+")
+MASK = "********"
+#: tenken's own case ids (``<点検回>-<照会番号>``, e.g. ``2026-0000000012``): identifiers staff
+#: quote, made of a year (and month) and a 10-digit 照会番号, never someone's number
+CASE_ID_FORM = r"\d{4}(?:-\d{2})?-\d{10}"
+_CASE_ID_RE = re.compile(CASE_ID_FORM)
 
 
 def scrub(text: str) -> str:
-    """Mask every 12-digit run in free text (``********9018``).
+    """Mask every 個人番号-like number in ``text``, keeping its last 4 digits (``********9018``).
 
-    For text tenken did not compose itself: an unexpected error from polars or pandera may
-    quote the values it failed on, and those may be 個人番号. A 12-digit 宛名番号 is masked
-    too; in such text that is the safe side.
+    The one masker of every value quoted in a message, an error report, a log line,
+    metadata, or a data text field of a case: whatever the grouping (``1234-5678-9018``,
+    ``1234 5678 9018``, full-width, with dots, slashes, dashes of any kind or parentheses).
+
+    A number-like run (``NUMBER_RUN``: 12 or more digits, each at most 3 separators from the
+    next) of exactly 12 digits is masked whole. In a longer run, every stretch of whole digit
+    groups holding exactly 12 digits is masked and the rest kept (``高知市本町1-2-3
+    1234-5678-9018`` keeps its 番地); a longer run with no such stretch is masked whole, the
+    safe side. Shorter runs stay (a 番地 ``1-2-3``, a date, a phone number, a 照会番号), and so
+    do tenken's own case ids (``CASE_ID_FORM``). A 12-digit 宛名番号 in such text is masked
+    too: the safe side.
     """
-    return _TWELVE_DIGITS.sub(lambda m: mask_my_number(m.group()), text)
+    return _RUN_RE.sub(_masked, text)
 
 
-def holds_twelve_digits(text: str) -> bool:
-    return _TWELVE_DIGITS.search(text) is not None
+def _masked(match: re.Match[str]) -> str:
+    run = match.group()
+    if _CASE_ID_RE.fullmatch(run):
+        return run
+    groups = list(_GROUP_RE.finditer(run))
+    if sum(len(g.group()) for g in groups) == 12:
+        return _mask_span(run)
+    spans = []
+    for i in range(len(groups)):
+        total = 0
+        for j in range(i, len(groups)):
+            total += len(groups[j].group())
+            if total >= 12:
+                break
+        if total == 12:
+            spans.append((groups[i].start(), groups[j].end()))
+    if not spans:
+        return _mask_span(run)
+    out, at = [], 0
+    for start, end in spans:
+        start = max(start, at)
+        out.append(run[at:start] + _mask_span(run[start:end]))
+        at = end
+    return "".join(out) + run[at:]
+
+
+def _mask_span(span: str) -> str:
+    return MASK + "".join(_GROUP_RE.findall(span))[-4:]
+
+
+def holds_number(text: str) -> bool:
+    """Whether ``scrub`` would mask something in ``text``."""
+    return scrub(text) != text
+
+
+#: the older name of ``holds_number``
+holds_twelve_digits = holds_number
+
+
+def scrub_column(values: pl.Series) -> pl.Series:
+    """``scrub`` over a column: only the distinct values that hold a number-like run at all
+    (found by a vectorised regex) are masked one by one, so a file is never walked in Python."""
+    frame = pl.DataFrame({"text": values.cast(pl.String)})
+    candidates = frame.filter(holds_number_expr(pl.col("text")).fill_null(False)).unique()
+    masked = candidates.with_columns(
+        pl.col("text").map_elements(scrub, return_dtype=pl.String).alias("masked")
+    )
+    joined = frame.join(masked, on="text", how="left", maintain_order="left")
+    return joined.select(pl.coalesce("masked", "text")).to_series().rename(values.name)
+
+
+def holds_number_expr(text: pl.Expr) -> pl.Expr:
+    """Whether each value holds a number-like run (after NFKC: ``①`` and other compatibility
+    digits count as digits). Null stays null."""
+    return text.str.normalize("NFKC").str.contains(NUMBER_RUN)
+
+
+def _holds_my_number(text: str) -> bool:
+    for run in _RUN_RE.finditer(unicodedata.normalize("NFKC", text)):
+        groups = _GROUP_RE.findall(run.group())
+        if sum(map(len, groups)) == 12:
+            return True  # 12 digits, however grouped: a 個人番号, mistyped or not
+        # longer: 12 digits on group boundaries, in groups of 3 or more as numbers are
+        # written (not the 2-digit months and days of a date range), or inside one long
+        # group, that check out
+        for i in range(len(groups)):
+            digits = ""
+            for group in groups[i:]:
+                if len(group) < 3:
+                    break
+                digits += group
+                if len(digits) >= 12:
+                    break
+            if len(digits) == 12 and is_valid_my_number(digits):
+                return True
+            long = groups[i]
+            if len(long) > 12 and any(is_valid_my_number(long[k : k + 12]) for k in range(len(long) - 11)):
+                return True
+    return False
+
+
+def my_number_in_text(values: pl.Series) -> pl.Series:
+    """Whether each free-text value holds a 個人番号, in any grouping (refused in free text).
+
+    A run of exactly 12 digits (any separators, full width, NFKC digits) always counts,
+    whatever its check digit: a mistyped number is still someone's. A longer run counts when
+    12 digits of it, on group boundaries in groups of 3 digits or more, or inside one long
+    group, have a valid check digit (``1234 5678 9018 1`` does; a date range
+    ``2026-11-20 - 2026-11-30`` does not). Shorter runs never do (a 番地 ``1-2-3``, a phone
+    number, a date, a time).
+
+    Vectorised where it matters: only the distinct values that hold a run of 12 or more
+    digits at all are looked at one by one.
+    """
+    frame = pl.DataFrame({"text": values.cast(pl.String)})
+    candidates = frame.filter(holds_number_expr(pl.col("text")).fill_null(False)).unique()
+    found = candidates.with_columns(
+        pl.col("text").map_elements(_holds_my_number, return_dtype=pl.Boolean).alias("found")
+    )
+    joined = frame.join(found, on="text", how="left", maintain_order="left")
+    return joined["found"].fill_null(False).rename(values.name)
+
+
+#: an input value a message may quote as it is: a short code of ASCII letters and digits
+_SHORT_CODE = r"^[0-9A-Za-z]{1,4}$"
+
+
+def masked_number_expr(text: pl.Expr) -> pl.Expr:
+    """The first number-like run of ``text`` as a message may show it: ``********9018``."""
+    run = text.str.normalize("NFKC").str.extract(f"({NUMBER_RUN})", 1)
+    return pl.lit(MASK) + run.str.replace_all(r"\D", "").str.slice(-4)
+
+
+def quoted_value_expr(value: pl.Expr, *, safe: str = _SHORT_CODE) -> pl.Expr:
+    """How a message or error report shows an input value it refused.
+
+    A short code (``3``, ``M``, ``99``) is quoted: it tells staff what to fix and is nobody's
+    data. Anything else is described by its length only, never shown: a value in the wrong
+    column may be a 氏名, an address, a birth date or a 個人番号 (the row and column locate
+    it in the file, which staff open themselves). ``safe``: the pattern of values that may be
+    quoted (a 照会番号 of up to 11 digits, say).
+    """
+    return (
+        pl.when(value.str.contains(safe))
+        .then(pl.format("「{}」", value))
+        .when(value.is_not_null())
+        .then(pl.format("{}文字の値（内容は表示しません）", value.str.len_chars()))
+    )
 
 
 def mask_expr(column: str) -> pl.Expr:

@@ -1,61 +1,169 @@
-"""Find 個人番号 where they must never be: logs, the Dagster instance, messages, evidence.
+"""Find 個人番号 and residents' data where they must never be.
 
-A number is looked for in every form it could take there: ASCII digits, full-width digits
-(as typed into an extract), and full-width digits as JSON escapes (``\\uff11…``, how
-Dagster serialises non-ASCII text into its SQLite event log).
+Where: logs, terminal output, the Dagster instance (event log, run storage, compute logs),
+error reports, import reports, the audit trail and its export, metadata, F5 — everything but
+the files meant to hold them (F1/F1b inputs, F2, F4, stage files, the case store's own
+resident columns).
+
+How a number is looked for, independently of the product's own masker: every text is
+decoded (UTF-8, cp932, UTF-16; JSON ``\\uXXXX`` escapes as Dagster writes non-ASCII into
+its SQLite event log; xlsx packages unzipped), NFKC-normalised (full-width digits become
+digits), and every character that is neither a letter nor a digit is dropped, so ``1234 -
+5678 ー 9018``, ``(1234)5678-9018`` and ``１２３４．５６７８．９０１８`` all read ``123456789018``.
+A number is found wherever that skeleton holds it.
+
+Residents' data: the 氏名 (as written and without spaces), 住所 and 生年月日 (as written and
+as ``YYYYMMDD``) of every input row, found by their NFKC text.
 """
 
 from __future__ import annotations
 
+import io
 import json
 import re
+import sqlite3
+import unicodedata
+import zipfile
 from collections.abc import Iterable
+from dataclasses import dataclass, field
+from datetime import date
 from pathlib import Path
+
+import polars as pl
+
+from pipelines.dates import parse_dates
 
 #: the parts of a tenken home that may legitimately hold 個人番号 (0600 data files)
 DATA_DIRS = ("data",)
 
-_FULL_WIDTH = str.maketrans("0123456789", "０１２３４５６７８９")
-_TO_ASCII = str.maketrans("０１２３４５６７８９", "0123456789")
-_TWELVE = re.compile(r"(?<![0-9０-９])[0-9０-９]{12}(?![0-9０-９])")
+_TWELVE = re.compile(r"(?<!\d)\d{12}(?!\d)")
+_JSON_ESCAPE = re.compile(r"\\u([0-9a-fA-F]{4})")
+#: what is dropped between digits: everything but letters and digits, and the long vowel
+#: marks (ー ｰ), which count as letters but are used as dashes
+_NOT_WORD = re.compile(r"[^\w]|[_\u30fc\uff70]", re.UNICODE)
 
 
-def forms(number: str) -> list[bytes]:
-    """The byte patterns a stored or printed copy of ``number`` would contain."""
-    ascii_form = number.translate(_TO_ASCII)
-    wide = ascii_form.translate(_FULL_WIDTH)
-    return [ascii_form.encode("ascii"), wide.encode("utf-8"), json.dumps(wide)[1:-1].encode("ascii")]
+def _texts_of(data: bytes) -> list[str]:
+    """Every plausible decoding of ``data`` (a file may be cp932, UTF-8 or UTF-16)."""
+    if data[:4] == b"PK\x03\x04":
+        try:
+            with zipfile.ZipFile(io.BytesIO(data)) as z:
+                return [t for name in z.namelist() for t in _texts_of(z.read(name))]
+        except zipfile.BadZipFile:
+            pass
+    texts = []
+    for codec in ("utf-8", "cp932", "utf-16"):
+        try:
+            texts.append(data.decode(codec))
+        except UnicodeDecodeError:
+            continue
+    if not texts:
+        texts.append(data.decode("utf-8", "replace"))
+    return texts
+
+
+def skeleton(text: str) -> str:
+    """``text`` with JSON escapes decoded, NFKC, and only letters and digits left."""
+    unescaped = _JSON_ESCAPE.sub(lambda m: chr(int(m.group(1), 16)), text)
+    return _NOT_WORD.sub("", unicodedata.normalize("NFKC", unescaped))
 
 
 def numbers_in(paths: Iterable[Path]) -> set[str]:
-    """Every 12-digit run (half or full width) in the given input files, as ASCII digits."""
+    """Every 12-digit number (any grouping, any width) in the given input files."""
     found: set[str] = set()
     for path in paths:
-        data = path.read_bytes()
-        for codec in ("utf-8", "cp932", "utf-16"):
-            try:
-                text = data.decode(codec)
-            except UnicodeDecodeError:
-                continue
-            found |= {m.translate(_TO_ASCII) for m in _TWELVE.findall(text)}
+        for text in _texts_of(path.read_bytes()):
+            found |= set(_TWELVE.findall(unicodedata.normalize("NFKC", text)))
     return found
 
 
-def leaked(numbers: Iterable[str], texts: Iterable[str] = (), paths: Iterable[Path] = ()) -> list[str]:
-    """Every place (text index or file) holding one of ``numbers``; masked in the report."""
-    wanted = [(n[-4:], pattern) for n in numbers if n for pattern in forms(n)]
-    found: list[str] = []
+def _sources(texts: Iterable[str], paths: Iterable[Path]) -> Iterable[tuple[str, str]]:
     for i, text in enumerate(texts):
-        data = text.encode("utf-8", "replace")
-        found += [f"text[{i}]: ********{tail}" for tail, p in wanted if p in data]
+        yield f"text[{i}]", text
     for root in paths:
-        files = [root] if root.is_file() else [p for p in root.rglob("*") if p.is_file()]
+        files = [root] if root.is_file() else sorted(p for p in root.rglob("*") if p.is_file())
         for f in files:
-            data = f.read_bytes()
-            found += [f"{f}: ********{tail}" for tail, p in wanted if p in data]
-    return sorted(set(found))
+            for text in _texts_of(f.read_bytes()):
+                yield str(f), text
+
+
+def leaked(numbers: Iterable[str], texts: Iterable[str] = (), paths: Iterable[Path] = ()) -> list[str]:
+    """Every place (text index or file) holding one of ``numbers``, masked in the report."""
+    wanted = {n for n in numbers if n}
+    found: set[str] = set()
+    for where, text in _sources(texts, paths):
+        flat = skeleton(text)
+        # anywhere in the skeleton, even glued to more digits (``1234 5678 9018 1``)
+        found |= {f"{where}: ********{n[-4:]}" for n in wanted if n in flat}
+    return sorted(found)
+
+
+@dataclass
+class Residents:
+    """The 氏名, 住所 and 生年月日 of the people in some input files."""
+
+    names: set[str] = field(default_factory=set)
+    addresses: set[str] = field(default_factory=set)
+    births: set[str] = field(default_factory=set)
+
+    @classmethod
+    def of(cls, paths: Iterable[Path]) -> Residents:
+        found = cls()
+        for path in paths:
+            for text in _texts_of(path.read_bytes())[:1]:
+                try:
+                    frame = pl.read_csv(io.StringIO(text), infer_schema=False)
+                except pl.exceptions.PolarsError:
+                    continue
+                found._add(frame, "氏名", found.names)
+                found._add(frame, "住所", found.addresses)
+                found._add(frame, "生年月日", found.births)
+                if "生年月日" in frame.columns:
+                    parsed = parse_dates(frame.select("生年月日"), "生年月日", today=date.today(), prefix="b")
+                    found.births |= {d.strftime("%Y%m%d") for d in parsed["b_date"].drop_nulls()}
+        return found
+
+    @staticmethod
+    def _add(frame: pl.DataFrame, column: str, into: set[str]) -> None:
+        if column in frame.columns:
+            into |= {skeleton(v) for v in frame[column].drop_nulls() if len(skeleton(v)) >= 4}
+
+    def found_in(self, texts: Iterable[str] = (), paths: Iterable[Path] = ()) -> list[str]:
+        """Every place holding a resident's 氏名, 住所 or 生年月日 (reported by kind only)."""
+        kinds = (("氏名", self.names), ("住所", self.addresses), ("生年月日", self.births))
+        found: set[str] = set()
+        for where, text in _sources(texts, paths):
+            flat = skeleton(text)
+            for kind, values in kinds:
+                if any(_holds(flat, v) for v in values):
+                    found.add(f"{where}: {kind}")
+        return sorted(found)
+
+
+def _holds(flat: str, value: str) -> bool:
+    """``value`` in ``flat``; a value that ends (starts) with a digit must not continue a
+    longer number there (a birth date inside a timestamp is not a birth date)."""
+    at = flat.find(value)
+    while at >= 0:
+        before = flat[at - 1] if at else ""
+        after = flat[at + len(value) : at + len(value) + 1]
+        if not (value[0].isdigit() and before.isdigit()) and not (value[-1].isdigit() and after.isdigit()):
+            return True
+        at = flat.find(value, at + 1)
+    return False
 
 
 def instance_storage(home: Path) -> list[Path]:
     """Everything of a tenken home except its data folder (runs, events, logs, evidence)."""
     return [p for p in home.iterdir() if p.name not in DATA_DIRS]
+
+
+def case_store_events(home: Path) -> list[str]:
+    """The append-only audit trail of a home's SQLite case store, as text (it must hold no
+    number and no resident data; the ``cases`` table's resident columns may)."""
+    path = home / "data" / "cases.sqlite"
+    if not path.exists():
+        return []
+    with sqlite3.connect(path) as conn:
+        rows = conn.execute("SELECT * FROM case_events").fetchall()
+    return [json.dumps(rows, ensure_ascii=False, default=str)]

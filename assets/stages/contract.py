@@ -16,7 +16,7 @@ import pandera.errors
 import pandera.polars as pa
 import polars as pl
 
-from assets.metadata import column_schema, preview, table_markdown
+from assets.metadata import column_schema, table_markdown
 from assets.partitions import PartitionScope, inspection_partitions
 from pipelines.errors import TenkenInputError
 from pipelines.files.csv_writer import write_csv_cp932
@@ -146,7 +146,6 @@ def checked_output(
         metadata={
             "dagster/row_count": dg.MetadataValue.int(frame.height),
             "dagster/column_schema": column_schema(frame),
-            "preview": preview(frame),
             **metadata,
         },
     )
@@ -161,14 +160,13 @@ def checked_lazy_output(
     contract: SlicedContract,
 ) -> Iterator[Any]:
     """``checked_output`` for a result written in slices: ``frame`` scans them (the IO manager
-    streams it into the stage file), ``head`` is its first rows, ``contract`` has seen
+    streams it into the stage file), ``head`` has its schema (no rows), ``contract`` has seen
     every slice."""
     yield dg.Output(
         frame,
         metadata={
             "dagster/row_count": dg.MetadataValue.int(rows),
             "dagster/column_schema": column_schema(head),
-            "preview": preview(head),
             **metadata,
         },
     )

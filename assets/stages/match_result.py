@@ -90,7 +90,7 @@ def match_result(
                 for part in slices:
                     contract.add(part)
                     written.append(write_private_parquet(parts / f"{len(written):05d}.parquet", part))
-                    head = part.head(5) if head is None else head
+                    head = part.clear() if head is None else head  # its schema only
                     yield part
 
             files = write_match_outputs(each_slice(), match_settings, out_dir)

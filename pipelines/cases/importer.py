@@ -6,10 +6,11 @@ would apply it (so what was checked is what is changed):
 * the case id is known, and appears once (``CASE_ID_UNKNOWN``, ``CASE_ID_DUPLICATE``);
 * the read-only comparison cells are as exported (``CASE_READONLY_EDITED``, keyed hashes);
 * values come from the lists, dates are dates and not in the future, 是正日 is not before
-  確認日, 確認者 is not 担当者 (``CASE_VALUE_NOT_ALLOWED``, ``CASE_DATE_*``,
-  ``CASE_REVIEWER_SAME``);
-* no free-text cell holds something that looks like a 個人番号 (``CASE_MYNUMBER_IN_TEXT``;
-  the message shows the last 4 digits only);
+  確認日, 確認者 is not 担当者 as a person (``CASE_VALUE_NOT_ALLOWED``, ``CASE_DATE_*``,
+  ``CASE_REVIEWER_SAME``; ``pipelines.cases.staff``);
+* no free-text or name cell holds something that looks like a 個人番号, in any grouping
+  (``CASE_MYNUMBER_IN_TEXT``; the message never shows it), and 担当者 / 確認者 hold no
+  control or format character (``CASE_NAME_CHARACTERS``);
 * the state moves forward along the flow with everything each state requires
   (``CASE_BACKWARD``, ``CASE_TRANSITION``, ``CASE_FIELD_REQUIRED``), and a decided 確認結果
   stays (``CASE_OUTCOME_CHANGED``);
@@ -33,6 +34,7 @@ import polars as pl
 
 from pipelines.cases.audit import NewEvent, stamp
 from pipelines.cases.machine import plan_move
+from pipelines.cases.staff import holds_invisible, person_key
 from pipelines.cases.store import CaseStore, CaseUpdate
 from pipelines.cases.workbook import READONLY_COLUMNS, readonly_hashes, staff_hashes, staff_text
 from pipelines.cases.workbook_reader import ReturnedWorkbook, read_workbook
@@ -40,6 +42,7 @@ from pipelines.clock import now
 from pipelines.dates import parse_dates
 from pipelines.errors import Problem, TenkenInputError, problems_from_frame
 from pipelines.files.csv_writer import write_csv_cp932
+from pipelines.privacy import masked_number_expr, my_number_in_text, scrub_column
 from schemas.cases import (
     CASE_STAFF_COLUMNS,
     DATE_FIELDS,
@@ -122,26 +125,6 @@ def _readonly_problems(edited: pl.DataFrame, current: pl.DataFrame) -> pl.DataFr
     )
 
 
-#: 12 digits, alone or as 4-4-4 groups (spaces or hyphens), as a 個人番号 is written by hand
-_TWELVE = r"(?:^|[^0-9])([0-9]{4}[ -]?[0-9]{4}[ -]?[0-9]{4})(?:[^0-9]|$)"
-
-
-def _number_in_text(expr: pl.Expr) -> pl.Expr:
-    """The first thing in a free-text cell that looks like a 個人番号 (digits only), else null.
-
-    Free text (担当者, 是正内容, 確認者, 備考) goes into the append-only audit trail, which can
-    never be erased: a 個人番号 typed there is refused rather than kept for ever. Full-width
-    digits and separators count (NFKC). Any 12 digits are refused, whatever the check digit:
-    a mistyped number is still someone's.
-    """
-    return expr.str.normalize("NFKC").str.extract(_TWELVE, 1).str.replace_all(r"[ -]", "")
-
-
-def _person(expr: pl.Expr) -> pl.Expr:
-    """A name as compared for the two-person rule: NFKC, no spaces of any width."""
-    return expr.str.normalize("NFKC").str.replace_all(r"\s+", "")
-
-
 def _parse_staff_dates(rows: pl.DataFrame, today: date) -> tuple[pl.DataFrame, list[pl.DataFrame]]:
     """Date cells → canonical YYYY-MM-DD text; problems for what is not a date or in the future."""
     problems = []
@@ -173,13 +156,134 @@ def _typed(name: str, text: str) -> Any:
     return text
 
 
+@dataclass(frozen=True)
+class RowCheck:
+    """One rule for the rows staff changed: where ``refused`` holds, a problem ``code`` in
+    ``column`` with ``detail``. The rules are data, like the row rules of 抽出."""
+
+    code: str
+    column: str | None
+    refused: pl.Expr
+    detail: pl.Expr
+
+
+#: the staff columns people type free text or a name into (no list, not a date)
+FREE_TEXT_COLUMNS = tuple(c for c in CASE_STAFF_COLUMNS if not c.choices and not c.is_date)
+#: the staff columns that name a person (two-person rule)
+PEOPLE = ("assignee", "reviewer")
+
+
+def _number_flag(name: str) -> str:
+    return f"_number_in_{name}"
+
+
+def with_number_flags(rows: pl.DataFrame) -> pl.DataFrame:
+    """Mark the free-text cells that hold a 個人番号 (``my_number_in_text``) for ``row_checks``."""
+    return rows.with_columns(
+        my_number_in_text(rows[c.name]).alias(_number_flag(c.name)) for c in FREE_TEXT_COLUMNS
+    )
+
+
+def row_checks() -> list[RowCheck]:
+    """Every check of a changed row's values, in the order a person reads the row."""
+    checks = []
+    for col in CASE_STAFF_COLUMNS:
+        if not col.choices:
+            continue
+        allowed = pl.col(col.name).is_in(list(col.choices)) | (pl.col(col.name) == "")
+        if col.name == "state":
+            allowed = allowed | (pl.col("state") == pl.col("_cur_state"))
+        shown = pl.format("「{}」。選べる値: {}", pl.col(col.name), pl.lit("、".join(col.choices)))
+        checks.append(RowCheck("CASE_VALUE_NOT_ALLOWED", col.contract, ~allowed, shown))
+    # free text goes into the append-only audit trail, which can never be erased: a 個人番号
+    # typed there in any grouping is refused rather than kept for ever (a mistyped number is
+    # still someone's, so the check digit is not asked); the message never shows it
+    for col in FREE_TEXT_COLUMNS:
+        checks.append(
+            RowCheck(
+                "CASE_MYNUMBER_IN_TEXT",
+                col.contract,
+                pl.col(_number_flag(col.name)),
+                masked_number_expr(pl.col(col.name)),
+            )
+        )
+    for name in PEOPLE:
+        checks.append(
+            RowCheck(
+                "CASE_NAME_CHARACTERS",
+                staff_column(name).contract,
+                holds_invisible(pl.col(name)).fill_null(False),
+                pl.lit("制御文字・書式文字（ゼロ幅スペースなど）"),
+            )
+        )
+    same_person = (pl.col("reviewer") != "") & (
+        person_key(pl.col("reviewer")) == person_key(pl.col("assignee"))
+    )
+    checks.append(
+        RowCheck("CASE_REVIEWER_SAME", staff_column("reviewer").contract, same_person, pl.col("reviewer"))
+    )
+    for earlier, later in DATE_ORDER:
+        wrong = (pl.col(earlier) != "") & (pl.col(later) != "") & (pl.col(later) < pl.col(earlier))
+        shown = pl.format(
+            "{} {}、{} {}",
+            pl.lit(staff_column(earlier).contract),
+            pl.col(earlier),
+            pl.lit(staff_column(later).contract),
+            pl.col(later),
+        )
+        checks.append(RowCheck("CASE_DATE_ORDER", staff_column(later).contract, wrong, shown))
+    outcome_changed = pl.col("_cur_outcome").is_in(list(FINAL_OUTCOMES)) & (
+        pl.col("outcome") != pl.col("_cur_outcome")
+    )
+    checks.append(
+        RowCheck(
+            "CASE_OUTCOME_CHANGED",
+            staff_column("outcome").contract,
+            outcome_changed,
+            pl.format("記入済み「{}」→「{}」", pl.col("_cur_outcome"), pl.col("outcome")),
+        )
+    )
+    return checks
+
+
 def plan_import(book: ReturnedWorkbook, current: pl.DataFrame, key: bytes, today: date) -> ImportPlan:
     """Validate ``book`` against the store's cases of its agency × 事務 (``current``)."""
     plan = ImportPlan()
-    file = book.path.name
-    rows = book.rows.with_columns(pl.col("case_id").str.strip_chars())
-    found: list[pl.DataFrame] = []
+    rows, found = _known_rows(book, current, key)
+    rows, date_problems = _parse_staff_dates(rows, today)
+    found += date_problems
+    rows = _against_store(rows, current, key)
+    found.append(
+        _problem_frame(
+            rows.filter(pl.col("_status") == "stale"),
+            "CASE_STALE",
+            None,
+            pl.format("現在の状態「{}」", pl.col("_cur_state")),
+        )
+    )
+    changed = with_number_flags(rows.filter(pl.col("_status") == "changed"))
+    found += [
+        _problem_frame(changed.filter(check.refused), check.code, check.column, check.detail)
+        for check in row_checks()
+    ]
+    bad_lines = set(pl.concat([f.select("line") for f in found]).to_series().to_list())
+    moves, move_problems = _moves(changed.filter(~pl.col("excel_row").is_in(list(bad_lines))), book.path.name)
+    plan.problems = sorted(
+        problems_from_frame(pl.concat(found), book.path.name) + move_problems,
+        key=lambda p: (p.line or 0, _COLUMN_ORDER.get(p.column or "", -1), p.code),
+    )
+    if not plan.problems:
+        _plan_changes(plan, moves, rows, (book.meta["agency"], book.meta["jimu"]))
+    return plan
 
+
+def _known_rows(
+    book: ReturnedWorkbook, current: pl.DataFrame, key: bytes
+) -> tuple[pl.DataFrame, list[pl.DataFrame]]:
+    """The rows of cases the store knows and this workbook exported, with unchanged
+    read-only cells; problems for every other row (blank, duplicated, unknown, edited)."""
+    found: list[pl.DataFrame] = []
+    rows = book.rows.with_columns(pl.col("case_id").str.strip_chars())
     blank_id = rows.filter(pl.col("case_id").is_null() | (pl.col("case_id") == ""))
     found.append(_problem_frame(blank_id, "CASE_ID_UNKNOWN", "案件番号", pl.lit("案件番号が空欄")))
     rows = rows.filter(pl.col("case_id").is_not_null() & (pl.col("case_id") != ""))
@@ -202,14 +306,16 @@ def plan_import(book: ReturnedWorkbook, current: pl.DataFrame, key: bytes, today
         )
     )
     rows = rows.filter(pl.col("_known").is_not_null() & pl.col("readonly_hash").is_not_null())
-
     edited = rows.filter(readonly_hashes(rows, key) != pl.col("readonly_hash"))
     if edited.height:
         found.append(_readonly_problems(edited, current))
         rows = rows.join(edited.select("case_id"), on="case_id", how="anti")
+    return rows, found
 
-    rows, date_problems = _parse_staff_dates(rows, today)
-    found += date_problems
+
+def _against_store(rows: pl.DataFrame, current: pl.DataFrame, key: bytes) -> pl.DataFrame:
+    """Each row beside the store's staff values (``_cur_*``) with its ``_status``: unchanged,
+    untouched since the export (skipped), stale (the store changed since), or changed."""
     staff_names = [c.name for c in CASE_STAFF_COLUMNS]
     store_staff = staff_text(current)
     rows = pl.concat([rows.drop(staff_names), staff_text(rows).drop("case_id")], how="horizontal").join(
@@ -224,12 +330,10 @@ def plan_import(book: ReturnedWorkbook, current: pl.DataFrame, key: bytes, today
         pl.when(pl.col("state") == "").then(pl.col("_cur_state")).otherwise(pl.col("state")).alias("state")
     )
     rows = rows.with_columns(staff_hashes(rows.select("case_id", *staff_names), key).alias("_row_hash"))
-    same_as_store = pl.all_horizontal(
-        [pl.col(c.name) == pl.col(f"_cur_{c.name}") for c in CASE_STAFF_COLUMNS]
-    )
+    same_as_store = pl.all_horizontal([pl.col(n) == pl.col(f"_cur_{n}") for n in staff_names])
     untouched = pl.col("_row_hash") == pl.col("exported_staff_hash")
     stale = pl.col("_store_hash") != pl.col("exported_staff_hash")
-    rows = rows.with_columns(
+    return rows.with_columns(
         pl.when(same_as_store)
         .then(pl.lit(UNCHANGED))
         .when(untouched)
@@ -239,108 +343,36 @@ def plan_import(book: ReturnedWorkbook, current: pl.DataFrame, key: bytes, today
         .otherwise(pl.lit("changed"))
         .alias("_status")
     )
-    found.append(
-        _problem_frame(
-            rows.filter(pl.col("_status") == "stale"),
-            "CASE_STALE",
-            None,
-            pl.format("現在の状態「{}」", pl.col("_cur_state")),
-        )
-    )
 
-    changed = rows.filter(pl.col("_status") == "changed")
-    for col in CASE_STAFF_COLUMNS:
-        if not col.choices:
-            continue
-        allowed = pl.col(col.name).is_in(list(col.choices)) | (pl.col(col.name) == "")
-        if col.name == "state":
-            allowed = allowed | (pl.col("state") == pl.col("_cur_state"))
-        found.append(
-            _problem_frame(
-                changed.filter(~allowed),
-                "CASE_VALUE_NOT_ALLOWED",
-                col.contract,
-                pl.format("「{}」。選べる値: {}", pl.col(col.name), pl.lit("、".join(col.choices))),
-            )
-        )
-    for col in CASE_STAFF_COLUMNS:
-        if col.choices or col.is_date:
-            continue
-        number = _number_in_text(pl.col(col.name))
-        found.append(
-            _problem_frame(
-                changed.filter(number.is_not_null()),
-                "CASE_MYNUMBER_IN_TEXT",
-                col.contract,
-                pl.lit("********") + number.str.slice(-4),
-            )
-        )
-    same_person = (pl.col("reviewer") != "") & (_person(pl.col("reviewer")) == _person(pl.col("assignee")))
-    found.append(
-        _problem_frame(
-            changed.filter(same_person),
-            "CASE_REVIEWER_SAME",
-            staff_column("reviewer").contract,
-            pl.col("reviewer"),
-        )
-    )
-    for earlier, later in DATE_ORDER:
-        wrong = (pl.col(earlier) != "") & (pl.col(later) != "") & (pl.col(later) < pl.col(earlier))
-        found.append(
-            _problem_frame(
-                changed.filter(wrong),
-                "CASE_DATE_ORDER",
-                staff_column(later).contract,
-                pl.format(
-                    "{} {}、{} {}",
-                    pl.lit(staff_column(earlier).contract),
-                    pl.col(earlier),
-                    pl.lit(staff_column(later).contract),
-                    pl.col(later),
-                ),
-            )
-        )
-    outcome_changed = pl.col("_cur_outcome").is_in(list(FINAL_OUTCOMES)) & (
-        pl.col("outcome") != pl.col("_cur_outcome")
-    )
-    found.append(
-        _problem_frame(
-            changed.filter(outcome_changed),
-            "CASE_OUTCOME_CHANGED",
-            staff_column("outcome").contract,
-            pl.format("記入済み「{}」→「{}」", pl.col("_cur_outcome"), pl.col("outcome")),
-        )
-    )
 
-    # the state machine: a loop over the rows staff changed (B/C cases, never a whole file)
-    bad_lines = set(pl.concat([f.select("line") for f in found]).to_series().to_list())
-    moves = []
-    for row in changed.filter(~pl.col("excel_row").is_in(list(bad_lines))).iter_rows(named=True):
+Move = tuple[dict[str, Any], CaseState, Any]
+
+
+def _moves(changed: pl.DataFrame, file: str) -> tuple[list[Move], list[Problem]]:
+    """The state machine on each changed row (B/C cases staff touched, never a whole file)."""
+    staff_names = [c.name for c in CASE_STAFF_COLUMNS]
+    moves: list[Move] = []
+    problems: list[Problem] = []
+    for row in changed.iter_rows(named=True):
         record = {name: row[name] for name in staff_names}
         current_state = CaseState(row["_cur_state"])
         target = CaseState(row["state"]) if row["state"] else current_state
         move = plan_move(current_state, target, record)
-        for finding in move.findings:
-            plan.problems.append(
-                Problem(
-                    finding.code,
-                    file=file,
-                    line=row["excel_row"],
-                    column=_HEADER[finding.field],
-                    detail=finding.detail,
-                )
-            )
+        problems += [
+            Problem(f.code, file=file, line=row["excel_row"], column=_HEADER[f.field], detail=f.detail)
+            for f in move.findings
+        ]
         moves.append((row, current_state, move))
+    return moves, problems
 
-    plan.problems = sorted(
-        problems_from_frame(pl.concat(found), file) + plan.problems,
-        key=lambda p: (p.line or 0, _COLUMN_ORDER.get(p.column or "", -1), p.code),
-    )
-    if plan.problems:
-        return plan
 
+def _plan_changes(
+    plan: ImportPlan, moves: list[Move], rows: pl.DataFrame, partition: tuple[str, str]
+) -> None:
+    """The updates and events of a valid import, and one report line per sheet row."""
+    staff_names = [c.name for c in CASE_STAFF_COLUMNS]
     for row, current_state, move in moves:
-        key_ = (book.meta["agency"], book.meta["jimu"], row["case_id"])
+        key_ = (*partition, row["case_id"])
         changes = {
             name: (_typed(name, row[f"_cur_{name}"]), _typed(name, row[name]))
             for name in staff_names
@@ -391,7 +423,6 @@ def plan_import(book: ReturnedWorkbook, current: pl.DataFrame, key: bytes, today
             }
         )
     plan.rows.sort(key=lambda r: r["line"])
-    return plan
 
 
 def report_path(workbook: Path) -> Path:
@@ -465,7 +496,8 @@ def write_report(
             for r in plan.rows
         ]
     frame = pl.DataFrame(lines, schema=dict.fromkeys(columns, pl.String), orient="row", strict=False)
-    frame = frame.with_columns(pl.col("行").cast(pl.Int64))
+    # a 案件番号 cell is quoted as staff left it: it may hold anything they typed
+    frame = frame.with_columns(pl.col("行").cast(pl.Int64), scrub_column(frame["案件番号"]))
     write_csv_cp932(frame, path)
     return path
 

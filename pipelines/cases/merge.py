@@ -30,8 +30,14 @@ import polars as pl
 from pipelines.cases.audit import EVENT_INPUT_COLUMNS, NewEvent, events_input, initial_changes, json_literal
 from pipelines.cases.machine import closes_on_rematch
 from pipelines.cases.store import CASE_COLUMNS_IN_ORDER, CaseStore, CaseUpdate, timestamp
-from pipelines.cases.tables import HISTORY_FIELDS, RECORD_FIELDS, SNAPSHOT_FIELDS, STAFF_FIELDS
-from pipelines.privacy import mask_expr
+from pipelines.cases.tables import (
+    HISTORY_FIELDS,
+    MASKED_TEXT_FIELDS,
+    RECORD_FIELDS,
+    SNAPSHOT_FIELDS,
+    STAFF_FIELDS,
+)
+from pipelines.privacy import mask_expr, scrub_column
 from schemas.cases import SYSTEM_ACTOR, CaseState, EventKind
 from schemas.codes import Grade
 
@@ -80,9 +86,11 @@ class MergePlan:
 
 
 def case_snapshots(candidates: pl.DataFrame) -> pl.DataFrame:
-    """The cases of ``build_cases`` as the store keeps them: masked number, text columns."""
+    """The cases of ``build_cases`` as the store keeps them: the number masked to its last 4
+    digits, number-like runs masked in every data text field (``MASKED_TEXT_FIELDS``), text
+    columns."""
     masked = candidates.with_columns(mask_expr("my_number").alias("my_number_masked"))
-    return masked.select(
+    snaps = masked.select(
         "case_id",
         "round_id",
         *(
@@ -90,6 +98,7 @@ def case_snapshots(candidates: pl.DataFrame) -> pl.DataFrame:
             for c in SNAPSHOT_FIELDS
         ),
     )
+    return snaps.with_columns(scrub_column(snaps[c]) for c in MASKED_TEXT_FIELDS)
 
 
 def _latest_previous(previous: pl.DataFrame) -> pl.DataFrame:
@@ -129,11 +138,28 @@ def plan_merge(
     """
     plan = MergePlan()
     snaps = case_snapshots(candidates)
+    plan.inserts = _new_cases(agency, jimu, snaps, existing, previous, at)
+    updated, reopened = _refresh_cases(plan, agency, jimu, snaps, existing)
+    closed, noted = _close_or_note_gone(plan, agency, jimu, snaps, existing, graded)
+    plan.counts = {
+        "新規": plan.inserts.height,
+        "照合結果の更新": updated,
+        "再照合で一致": closed,
+        "再開": reopened,
+        "注記": noted,
+    }
+    return plan
 
+
+def _new_cases(
+    agency: str, jimu: str, snaps: pl.DataFrame, existing: pl.DataFrame, previous: pl.DataFrame, at: str
+) -> pl.DataFrame:
+    """The records of cases not yet in the store: 未着手, linked to the latest case of an
+    earlier round for the same 宛名番号."""
     new = snaps.join(existing.select("case_id"), on="case_id", how="anti").join(
         _latest_previous(previous), on="atena_no", how="left"
     )
-    plan.inserts = new.select(
+    return new.select(
         pl.lit(agency, dtype=pl.String).alias("agency"),
         pl.lit(jimu, dtype=pl.String).alias("jimu"),
         "case_id",
@@ -150,6 +176,12 @@ def plan_merge(
         pl.lit(at, dtype=pl.String).alias("updated_at"),
     ).select(CASE_COLUMNS_IN_ORDER)
 
+
+def _refresh_cases(
+    plan: MergePlan, agency: str, jimu: str, snaps: pl.DataFrame, existing: pl.DataFrame
+) -> tuple[int, int]:
+    """Cases still there: comparison columns refreshed, staff work kept; a case closed as
+    再照合で一致 that differs again reopens. Returns (updated, reopened)."""
     both = snaps.join(existing, on="case_id", how="inner", suffix="_old")
     differs = pl.any_horizontal([pl.col(f).ne_missing(pl.col(f"{f}_old")) for f in SNAPSHOT_FIELDS])
     touched = both.filter(
@@ -196,7 +228,14 @@ def plan_merge(
             )
             updated += 1
         plan.updates.append(CaseUpdate(key, values))
+    return updated, reopened
 
+
+def _close_or_note_gone(
+    plan: MergePlan, agency: str, jimu: str, snaps: pl.DataFrame, existing: pl.DataFrame, graded: pl.DataFrame
+) -> tuple[int, int]:
+    """Cases whose record is gone: closed as 再照合で一致 when the record is now A (unless a
+    紐付け誤り still owes its decisions), otherwise kept and noted once. Returns (closed, noted)."""
     gone = existing.filter(pl.col("in_latest_match")).join(snaps.select("case_id"), on="case_id", how="anti")
     grade_a = graded.filter(pl.col("grade") == Grade.A.value)
     open_cases = snaps.select("case_id", "atena_no")
@@ -258,14 +297,7 @@ def plan_merge(
             )
         )
         noted += 1
-    plan.counts = {
-        "新規": plan.inserts.height,
-        "照合結果の更新": updated,
-        "再照合で一致": closed,
-        "再開": reopened,
-        "注記": noted,
-    }
-    return plan
+    return closed, noted
 
 
 def merge_round(

@@ -39,6 +39,13 @@ DATE_FIELDS: frozenset[str] = frozenset(c.name for c in CASE_STAFF_COLUMNS if c.
 PERSONAL_FIELDS: frozenset[str] = frozenset(
     c for c in SNAPSHOT_FIELDS if c.startswith(("biz_", "juki_")) or c == "my_number_masked"
 )
+#: the text of a case that comes from the data (names, addresses, reasons): a number-like run
+#: in it is masked before it reaches the store, F5 or an event, since a 住所 or 氏名 field may
+#: hold a 個人番号 typed in the wrong place. Identifiers (宛名番号, 照会番号) are kept as they are:
+#: staff need them to find the person in the business system.
+MASKED_TEXT_FIELDS: tuple[str, ...] = tuple(
+    c for c in SNAPSHOT_FIELDS if c.startswith(("biz_", "juki_")) or c in ("grade_reason", "likely_cause")
+)
 #: bookkeeping the pipeline keeps per case (replayed from events like the rest)
 SYSTEM_FIELDS: tuple[str, ...] = ("in_latest_match", "state_before_rematch")
 #: every field an event may change, in a fixed order

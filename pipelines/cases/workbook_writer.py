@@ -23,6 +23,7 @@ import polars as pl
 import xlsxwriter
 from xlsxwriter.utility import xl_col_to_name
 
+from pipelines.cases.tables import MASKED_TEXT_FIELDS
 from pipelines.cases.workbook import (
     CHECK_SHEET,
     FIRST_ROW,
@@ -46,7 +47,7 @@ from pipelines.files.xlsx import (
     rows_xml,
     style_number,
 )
-from pipelines.privacy import private_file
+from pipelines.privacy import private_file, scrub_column
 from schemas.cases import CASE_STAFF_COLUMNS, SPECS, STATES
 
 #: the case sheet's staff columns start after every read-only column
@@ -70,7 +71,10 @@ def write_workbook(
     (``CASE_STAFF_COLUMNS``; dates as ``pl.Date``). ``meta`` names the partition (``META_KEYS``
     but ``format``); ``key`` is the store's workbook key.
     """
+    # a case stored before number-like runs were masked on merge is masked here too, before
+    # the keyed hashes, so the workbook and its hashes agree
     frame = sort_for_staff(cases)
+    frame = frame.with_columns(scrub_column(frame[c]) for c in MASKED_TEXT_FIELDS if c in frame.columns)
     n = frame.height
     block = {"format": FORMAT, **meta}
     buffer = io.BytesIO()

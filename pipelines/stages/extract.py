@@ -28,6 +28,7 @@ from pipelines.files.csv_reader import (
     without_repeated_headers,
 )
 from pipelines.files.limits import input_limit
+from pipelines.privacy import quoted_value_expr
 from schemas.codes import ACQUISITION_ROUTES, AUTO_LINKED, RESIDENT_CLASSES, SEX_CODES, Scope
 from schemas.config import JimuSpec, TenkenSettings
 from schemas.extract import F1_COLUMNS, F1B_COLUMNS
@@ -129,7 +130,7 @@ def read_atena(path: Path, settings: TenkenSettings) -> tuple[pl.DataFrame, int]
                     pl.col(LINE).alias("line"),
                     pl.lit("宛名番号").alias("column"),
                     pl.lit("ATENA_DUPLICATE").alias("code"),
-                    pl.col("atena_no").alias("detail"),
+                    quoted_value_expr(pl.col("atena_no"), safe=r"^[A-Za-z0-9]{1,16}$").alias("detail"),
                 ),
             ]
         ),
@@ -186,7 +187,12 @@ def extract(
         _problem(
             atena.is_not_null() & ~atena.str.contains(r"^[A-Za-z0-9]{1,16}$"), "ATENA_FORMAT", "宛名番号"
         ),
-        _problem(atena.is_not_null() & atena.is_duplicated(), "ATENA_DUPLICATE", "宛名番号", atena),
+        _problem(
+            atena.is_not_null() & atena.is_duplicated(),
+            "ATENA_DUPLICATE",
+            "宛名番号",
+            quoted_value_expr(atena, safe=r"^[A-Za-z0-9]{1,16}$"),
+        ),
         _problem(
             number.is_null(),
             "MYNUMBER_MISSING" if f1b is not None else "REQUIRED_BLANK",
@@ -219,7 +225,7 @@ def extract(
             pl.col("birth_problem").is_not_null(),
             pl.col("birth_problem"),  # the date problem's own code
             "生年月日",
-            pl.col("birth_date_text"),
+            quoted_value_expr(pl.col("birth_date_text")),
         ),
         _problem(
             pl.col("name_kana").is_not_null() & ~pl.col("name_kana").str.contains(KANA_ALLOWED),
@@ -230,13 +236,13 @@ def extract(
             pl.col("resident_code").is_not_null() & ~pl.col("resident_code").is_in(RESIDENT_CLASSES),
             "RESIDENT_CLASS_CODE",
             "住登区分",
-            pl.col("resident_class"),
+            quoted_value_expr(pl.col("resident_class")),
         ),
         _problem(
             pl.col("route_code").is_not_null() & ~pl.col("route_code").is_in(ACQUISITION_ROUTES),
             "ROUTE_CODE",
             "取得経路",
-            pl.col("acquisition_route"),
+            quoted_value_expr(pl.col("acquisition_route")),
         ),
     ]
     if jimu.holds.sex:
@@ -245,7 +251,7 @@ def extract(
                 pl.col("sex_code").is_not_null() & ~pl.col("sex_code").is_in(["1", "2"]),
                 "SEX_CODE",
                 "性別",
-                pl.col("sex_text"),
+                quoted_value_expr(pl.col("sex_text")),
             )
         )
     checked = frame.with_columns(number.alias("my_number"))

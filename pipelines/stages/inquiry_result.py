@@ -22,6 +22,7 @@ from pipelines.files.csv_reader import (
     without_repeated_headers,
 )
 from pipelines.files.limits import input_limit
+from pipelines.privacy import quoted_value_expr
 from schemas.codes import ResultCode
 from schemas.config import TenkenSettings
 from schemas.inquiry_result import F3_COLUMNS
@@ -91,16 +92,24 @@ def read_results(
     ino = pl.col("inquiry_no")
     sent = requests.select("inquiry_no", pl.col("my_number").alias("_sent_number"), "atena_no")
     joined = raw.join(sent, on="inquiry_no", how="left")
+    # a 照会番号 is quoted (it is nobody's data); a value in its place may be, and is not
+    shown_ino = quoted_value_expr(ino, safe=r"^[0-9]{1,11}$")
     checks = [
-        _rule(joined, ~ino.str.contains(r"^\d{10}$").fill_null(False), "INQUIRY_NO_FORMAT", "照会番号", ino),
+        _rule(
+            joined,
+            ~ino.str.contains(r"^\d{10}$").fill_null(False),
+            "INQUIRY_NO_FORMAT",
+            "照会番号",
+            shown_ino,
+        ),
         _rule(
             joined,
             ino.str.contains(r"^\d{10}$") & pl.col("atena_no").is_null(),
             "INQUIRY_NO_UNKNOWN",
             "照会番号",
-            ino,
+            shown_ino,
         ),
-        _rule(joined, ino.is_not_null() & ino.is_duplicated(), "INQUIRY_NO_DUPLICATE", "照会番号", ino),
+        _rule(joined, ino.is_not_null() & ino.is_duplicated(), "INQUIRY_NO_DUPLICATE", "照会番号", shown_ino),
         _rule(
             joined,
             pl.col("_sent_number").is_not_null()
@@ -114,7 +123,7 @@ def read_results(
             ~pl.col("result_code").is_in([c.value for c in ResultCode]).fill_null(False),
             "RESULT_CODE",
             "処理結果",
-            pl.col("result_code"),
+            quoted_value_expr(pl.col("result_code")),
         ),
         _rule(joined, found & pl.col("juki_name").is_null(), "RESULT_FIELD_BLANK", "氏名"),
         _rule(joined, found & pl.col("juki_birth_date_text").is_null(), "RESULT_FIELD_BLANK", "生年月日"),
@@ -123,21 +132,21 @@ def read_results(
             pl.col("juki_birth_problem").is_not_null(),
             "RESULT_DATE",
             "生年月日",
-            pl.col("juki_birth_date_text"),
+            quoted_value_expr(pl.col("juki_birth_date_text")),
         ),
         _rule(
             joined,
             pl.col("move_problem").is_not_null(),
             "RESULT_DATE",
             "異動年月日",
-            pl.col("move_date_text"),
+            quoted_value_expr(pl.col("move_date_text")),
         ),
         _rule(
             joined,
             pl.col("juki_sex").is_not_null() & ~pl.col("juki_sex").is_in(["1", "2"]),
             "RESULT_SEX",
             "性別",
-            pl.col("juki_sex"),
+            quoted_value_expr(pl.col("juki_sex")),
         ),
     ]
     found_rows = pl.concat(checks).join(pl.concat(repeated_headers), on=["file", "line"], how="anti")
