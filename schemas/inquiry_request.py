@@ -16,6 +16,9 @@ F2_FIELDS = ("照会番号", "個人番号")
 INQUIRY_NO_DIGITS = 10
 ROUND_TAG_DIGITS = 3
 SEQUENCE_DIGITS = INQUIRY_NO_DIGITS - ROUND_TAG_DIGITS
+#: the tag of numbers given before rounds had tags (0000000001, …) and of numbers made
+#: outside a tenken home (tests, the simulator)
+LEGACY_TAG = "0" * ROUND_TAG_DIGITS
 
 
 class InquiryRequests(pa.DataFrameModel):

@@ -125,11 +125,16 @@ def read_workbook(path: Path) -> ReturnedWorkbook:
     )
 
 
-#: a namespace prefix as some writers put on every element (``<x:c>``)
-_PREFIX = rb"(?:[A-Za-z_][\w.-]*:)?"
-#: a cell whose first child is a formula (CT_Cell: f?, v?, is?): the cell's attributes
-_FORMULA_CELL = re.compile(rb"<" + _PREFIX + rb"c\b([^>]*)>\s*<" + _PREFIX + rb"f[\s/>]")
+#: the end of an element name ``f`` (a formula): found first, as ``f`` is rare in the XML of
+#: a case sheet; each hit is then checked to be a tag, and its cell's reference read
+_F_NAME_END = re.compile(rb"f[\s/>]")
+#: the start tag of a cell, just before its first child (CT_Cell: f?, v?, is?); an optional
+#: namespace prefix, as some writers put on every element (``<x:c>``)
+_CELL_START = re.compile(rb"<(?:[A-Za-z_][\w.-]*:)?c\b([^>]*)>\s*\Z")
+_TAG_START = re.compile(rb"<(?:[A-Za-z_][\w.-]*:)?\Z")
 _REFERENCE = re.compile(rb"\br\s*=\s*[\"']([A-Z]{1,3})([0-9]+)[\"']")
+#: how far back a formula's cell start tag may be (its attributes: r, s, t, cm, vm, ph)
+_CELL_TAG_MAX = 512
 
 
 def formula_cells(path: Path, sheets: Sequence[str]) -> dict[str, list[str]]:
@@ -138,14 +143,21 @@ def formula_cells(path: Path, sheets: Sequence[str]) -> dict[str, list[str]]:
     written) is listed as ``?``."""
     with zipfile.ZipFile(path) as package:
         parts = _sheet_parts(package)
-        found: dict[str, list[str]] = {}
-        for name in sheets:
-            found[name] = []
-            if name not in parts:
-                continue
-            for match in _FORMULA_CELL.finditer(package.read(parts[name])):
-                ref = _REFERENCE.search(match.group(1))
-                found[name].append((ref.group(1) + ref.group(2)).decode("ascii") if ref else "?")
+        return {name: _formulas(package.read(parts[name])) if name in parts else [] for name in sheets}
+
+
+def _formulas(xml: bytes) -> list[str]:
+    found = []
+    for hit in _F_NAME_END.finditer(xml):
+        end = hit.start()  # the "f" of a possible <f …> or <x:f …>
+        opening = xml.rfind(b"<", max(0, end - 64), end)
+        if opening < 0 or not _TAG_START.match(xml, opening, end):
+            continue  # an "f" in text or in a longer name
+        cell = _CELL_START.search(xml, max(0, opening - _CELL_TAG_MAX), opening)
+        if cell is None:
+            continue  # not a cell's formula
+        ref = _REFERENCE.search(cell.group(1))
+        found.append((ref.group(1) + ref.group(2)).decode("ascii") if ref else "?")
     return found
 
 

@@ -46,10 +46,8 @@ from pipelines.errors import Problem, TenkenInputError
 from pipelines.files.jis import in_jis0208_expr
 from pipelines.privacy import private_dir, private_file, write_private
 from schemas.codes import Scope
-from schemas.inquiry_request import ROUND_TAG_DIGITS, SEQUENCE_DIGITS
+from schemas.inquiry_request import LEGACY_TAG, ROUND_TAG_DIGITS, SEQUENCE_DIGITS
 
-#: the tag of numbers given before rounds had tags (and of numbers made outside a home)
-LEGACY_TAG = "0" * ROUND_TAG_DIGITS
 #: tags 001–999 (000 is the legacy numbering)
 _TAGS = 10**ROUND_TAG_DIGITS - 1
 #: parquet metadata of a registry: the round it numbers and that round's tag

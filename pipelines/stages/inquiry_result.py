@@ -30,7 +30,7 @@ from pipelines.files.limits import input_limit
 from pipelines.stages.row_rules import RowRule, cell_limit_rules, rule_problems
 from schemas.codes import ResultCode
 from schemas.config import TenkenSettings
-from schemas.inquiry_request import ROUND_TAG_DIGITS
+from schemas.inquiry_request import LEGACY_TAG, ROUND_TAG_DIGITS
 from schemas.inquiry_result import F3_COLUMNS
 
 
@@ -135,8 +135,14 @@ def _read_files(paths: Sequence[Path], settings: TenkenSettings) -> _ResultFiles
     return _ResultFiles(rows, problems, pl.concat(repeated_headers), notes)
 
 
-def _rounds_text(rounds: Sequence[str]) -> str:
-    return f"点検回 {'、'.join(rounds)}" if rounds else "この tenken home に記録のない点検回"
+def _rounds_text(tag: str, rounds: Sequence[str]) -> str:
+    """The rounds a tag belongs to; for a tag no registry of this home knows (results of
+    another installation, or a purged home), the round it stands for if it was a 年度."""
+    if rounds:
+        return f"点検回 {'、'.join(rounds)}"
+    if tag == LEGACY_TAG:
+        return "この tenken home に記録のない点検回（点検回の記号がなかった版で作った照会要求）"
+    return f"この tenken home に記録のない点検回（年度の点検回なら {2000 + int(tag)}）"
 
 
 def _other_round_problems(
@@ -157,7 +163,7 @@ def _other_round_problems(
             line=line,
             column="照会番号",
             detail=(
-                f"照会番号 {first} など {rows:,} 行は{_rounds_text(rounds_by_tag.get(tag, ()))}の"
+                f"照会番号 {first} など {rows:,} 行は{_rounds_text(tag, rounds_by_tag.get(tag, ()))}の"
                 f"照会要求の番号（先頭3桁 {tag}）です。今回の照会要求は点検回 {round_id} です"
             ),
         )

@@ -32,7 +32,9 @@ class RowRule:
     ``code`` may be an expression when the condition's own code is the problem (a date
     parser's ``DATE_FUTURE``). ``requires`` / ``unless``: the rule applies only when that
     option of the read is on / off (``rule_problems``'s ``options``), e.g. a 事務 that holds
-    性別, or an F1b given.
+    性別, or an F1b given. ``candidates``: a cheap condition every row with the problem
+    meets, evaluated first so that ``condition`` only sees those rows (so never with a
+    condition over the whole column, such as ``is_duplicated``).
     """
 
     column: str
@@ -41,6 +43,7 @@ class RowRule:
     detail: pl.Expr | None = None
     requires: str | None = None
     unless: str | None = None
+    candidates: pl.Expr | None = None
 
     def applies(self, options: Collection[str]) -> bool:
         return (self.requires is None or self.requires in options) and (
@@ -70,6 +73,8 @@ def cell_limit_rules(columns: Sequence[Column]) -> tuple[RowRule, ...]:
             "FIELD_TOO_LONG",
             utf16_units(pl.col(col.name)) > MAX_CELL_TEXT,
             pl.format("{} 文字", utf16_units(pl.col(col.name))),
+            # a UTF-8 text has at least as many bytes as UTF-16 units
+            candidates=pl.col(col.name).str.len_bytes() > MAX_CELL_TEXT,
         )
         for col in columns
     )
@@ -86,7 +91,9 @@ def rule_problems(
     ``code``, ``detail`` (PROBLEM_SCHEMA) plus the ``keep`` columns, by line and then in
     the order of ``rules``."""
     hits = [
-        frame.filter(rule.condition.fill_null(False)).select(
+        (frame if rule.candidates is None else frame.filter(rule.candidates.fill_null(False)))
+        .filter(rule.condition.fill_null(False))
+        .select(
             pl.col(LINE).cast(pl.Int64).alias("line"),
             pl.lit(rule.column, dtype=pl.String).alias("column"),
             (pl.lit(rule.code) if isinstance(rule.code, str) else rule.code).cast(pl.String).alias("code"),

@@ -144,6 +144,7 @@ def f3(tmp_path: Path, name: str, requests: pl.DataFrame) -> Path:
 
 
 ROUNDS = {"025": ["2025"], "026": ["2026"], LEGACY_TAG: ["2024"], "088": ["2026-05"], "128": ["2026-04"]}
+NO_LEGACY = {k: v for k, v in ROUNDS.items() if k != LEGACY_TAG}
 
 # (case, this round and tag, the F3 files' rounds and tags, the round the message must name)
 REFUSED = [
@@ -157,7 +158,18 @@ REFUSED = [
         [("2026", "026"), ("2025", "025")],
         "点検回 2025",
     ),
-    ("a round this home never saw", ("2026", "026"), [("2019", "019")], "記録のない点検回"),
+    (
+        "a round this home never saw",
+        ("2026", "026"),
+        [("2019", "019")],
+        "記録のない点検回（年度の点検回なら 2019）",
+    ),
+    (
+        "a pre-tag round this home never saw",
+        ("2026", "026"),
+        [("2023", LEGACY_TAG)],
+        "点検回の記号がなかった版",
+    ),
 ]
 
 
@@ -168,7 +180,9 @@ def test_results_of_another_round_are_refused_naming_both_rounds(
     sent = requests_of(*this)
     files = [f3(tmp_path, f"r{i}.csv", requests_of(*g)) for i, g in enumerate(given)]
     with pytest.raises(TenkenInputError) as e:
-        read_results(files, sent, parse_settings(None), rounds_by_tag=ROUNDS)
+        read_results(
+            files, sent, parse_settings(None), rounds_by_tag=NO_LEGACY if "never saw" in case else ROUNDS
+        )
     other = [p for p in e.value.problems if p.code == "RESULT_OTHER_ROUND"]
     assert len(other) == 1, case  # one problem per file and round, not one per row
     problem = other[0]
