@@ -24,6 +24,9 @@ class Key:
     """Metadata keys that code reads back (the value shown in the UI is the key itself)."""
 
     ROUND = "点検回"
+    #: how input files were read, for the user (an encoding detected, columns ignored):
+    #: one note a line; on 抽出 (F1, F1b) and 照会結果 (F3)
+    READ_NOTES = "読み取りの注意"
     # 抽出
     ROWS_READ = "抽出件数"
     IN_SCOPE = "点検対象件数"

@@ -24,6 +24,9 @@ def by_contract(columns: tuple[Column, ...]) -> dict[str, Column]:
 
 
 def normalise_header(name: str) -> str:
-    """A header cell as compared with the contract's names: NFKC, without quotes or spaces
-    around it (full-width letters and stray quotes from hand-edited files still match)."""
-    return unicodedata.normalize("NFKC", name).strip().strip('"').strip()
+    """A header cell as compared with the contract's names: NFKC, without invisible format
+    characters (a BOM or zero-width space left by joining or pasting), without quotes or
+    spaces around it (full-width letters and stray quotes from hand-edited files still
+    match). A header of spaces alone becomes blank."""
+    text = "".join(c for c in unicodedata.normalize("NFKC", name) if unicodedata.category(c) != "Cf")
+    return text.strip().strip('"').strip()

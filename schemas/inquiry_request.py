@@ -10,7 +10,15 @@ import pandera.polars as pa
 
 #: F2 has no header; these are its fields, in order
 F2_FIELDS = ("照会番号", "個人番号")
+#: 照会番号 (contract: 10 digits, zero-padded) = the round's tag (3 digits) + a sequence
+#: within the round (7 digits, from 0000001): 0260000001 is the first number of round 2026.
+#: The tag tells one round's requests from another's (``pipelines.stages.inquiry_request``).
 INQUIRY_NO_DIGITS = 10
+ROUND_TAG_DIGITS = 3
+SEQUENCE_DIGITS = INQUIRY_NO_DIGITS - ROUND_TAG_DIGITS
+#: the tag of numbers given before rounds had tags (0000000001, …) and of numbers made
+#: outside a tenken home (tests, the simulator)
+LEGACY_TAG = "0" * ROUND_TAG_DIGITS
 
 
 class InquiryRequests(pa.DataFrameModel):

@@ -54,6 +54,8 @@ def extract(
     except TenkenInputError as e:
         raise input_failure(e, layout, scope, round_id, "抽出") from None
     stats = outcome.stats
+    for note in stats.notes:
+        context.log.warning(note)
     context.log.info(
         f"抽出 {scope.agency}/{scope.jimu} 点検回 {round_id}: {stats.rows_read} 行 "
         f"(点検対象 {stats.in_scope}, 対象外 {stats.out_of_scope}, 要修正 {stats.needs_fix})"
@@ -77,6 +79,7 @@ def extract(
                 }
             ),
             "使わなかった列": ", ".join(stats.extra_columns) or "(なし)",
+            Key.READ_NOTES: "\n".join(stats.notes) or "(なし)",
         },
         ExtractRecords,
     )

@@ -18,9 +18,8 @@ from pipelines import agencies, clock
 from pipelines.cases.rounds import PHASE_REQUESTED
 from pipelines.errors import TenkenInputError
 from pipelines.stages.inquiry_request import (
-    assign_inquiry_numbers,
     build_requests,
-    load_registry,
+    open_registry,
     save_registry,
     write_request_files,
 )
@@ -60,13 +59,13 @@ def inquiry_request(
     spec = agencies.jimu(scope.jimu, settings)
     registry_path = layout.inquiry_registry(scope.agency, scope.jimu, round_id)
     in_scope = extract_needed.filter(pl.col("scope") == Scope.IN_SCOPE.value)
-    registry = assign_inquiry_numbers(in_scope["atena_no"], load_registry(registry_path))
     out_dir = (
         Path(config.out_dir) if config.out_dir else layout.request_dir(scope.agency, scope.jimu, round_id)
     )
     try:
+        registry = open_registry(registry_path, round_id).extended(in_scope["atena_no"])
         requests, manifest = write_request_files(
-            build_requests(extract_needed, registry),
+            build_requests(extract_needed, registry.numbers),
             out_dir,
             agency=scope.agency,
             agency_name=agency.name,

@@ -14,6 +14,7 @@ from assets.partitions import inspection_partitions, partition_scope
 from assets.resources import TenkenWorkspace
 from assets.stages.contract import checked_output, input_failure, schema_check_spec
 from pipelines.errors import Problem, TenkenInputError
+from pipelines.stages.inquiry_request import round_tags
 from pipelines.stages.inquiry_result import read_results, result_files
 from schemas.codes import RESULT_LABELS, ResultCode
 from schemas.inquiry_result import InquiryResults
@@ -54,16 +55,20 @@ def inquiry_result(
                 ]
             )
         paths = result_files(Path(config.result_path))
-        results, stats = read_results(paths, inquiry_request, settings)
+        registry = layout.inquiry_registry(scope.agency, scope.jimu, round_id)
+        results, stats = read_results(paths, inquiry_request, settings, rounds_by_tag=round_tags(registry))
     except TenkenInputError as e:
         raise input_failure(e, layout, scope, round_id, "照会結果") from None
     labelled = {RESULT_LABELS[ResultCode(k)]: v for k, v in stats.by_code.items()}
+    for note in stats.notes:
+        context.log.warning(note)
     context.log.info(f"照会結果 {stats.rows} 件 ({labelled})")
     yield from checked_output(
         results,
         {
             Key.ROUND: round_id,
             "結果ファイル": ", ".join(stats.files),
+            Key.READ_NOTES: "\n".join(stats.notes) or "(なし)",
             **counts_metadata(labelled, prefix="処理結果_"),
         },
         InquiryResults,

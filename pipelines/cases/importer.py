@@ -4,6 +4,7 @@ Every row is checked before anything is written, inside the same write transacti
 would apply it (so what was checked is what is changed):
 
 * the case id is known, and appears once (``CASE_ID_UNKNOWN``, ``CASE_ID_DUPLICATE``);
+* no cell holds a formula (``WORKBOOK_FORMULA``, found by ``workbook_reader``);
 * the read-only comparison cells are as exported (``CASE_READONLY_EDITED``, keyed hashes);
 * values come from the lists, dates are dates and not in the future, 是正日 is not before
   確認日, 確認者 is not 担当者 as a person (``CASE_VALUE_NOT_ALLOWED``, ``CASE_DATE_*``,
@@ -282,7 +283,7 @@ def _known_rows(
 ) -> tuple[pl.DataFrame, list[pl.DataFrame]]:
     """The rows of cases the store knows and this workbook exported, with unchanged
     read-only cells; problems for every other row (blank, duplicated, unknown, edited)."""
-    found: list[pl.DataFrame] = []
+    found: list[pl.DataFrame] = [book.formulas]  # formula cells (read as their cached value, or blank)
     rows = book.rows.with_columns(pl.col("case_id").str.strip_chars())
     blank_id = rows.filter(pl.col("case_id").is_null() | (pl.col("case_id") == ""))
     found.append(_problem_frame(blank_id, "CASE_ID_UNKNOWN", "案件番号", pl.lit("案件番号が空欄")))

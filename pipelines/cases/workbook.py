@@ -22,6 +22,7 @@ import hmac
 
 import polars as pl
 
+from pipelines.files.xlsx import as_written
 from schemas.cases import CASE_STAFF_COLUMNS, HISTORY_COLUMNS, OPEN_STATES
 from schemas.mismatch_review import CASE_COLUMNS
 
@@ -52,8 +53,14 @@ def _joined(frame: pl.DataFrame, columns: list[str]) -> pl.Series:
 
 
 def readonly_hashes(frame: pl.DataFrame, key: bytes) -> pl.Series:
-    """Keyed hash over the read-only cells of each row, as the workbook shows them (text)."""
-    return _keyed(key, _joined(frame, [c for _, c in READONLY_COLUMNS]))
+    """Keyed hash over the read-only cells of each row, as the workbook shows them: text,
+    cut to what an Excel cell holds as the writer cuts it (``as_written``), so an export's
+    hashes and those of its cells read back compare like with like even for a value longer
+    than a cell holds (such a row would otherwise be refused as edited in every export)."""
+    codes = [c for _, c in READONLY_COLUMNS]
+    return _keyed(
+        key, _joined(frame.select(as_written(pl.col(c).cast(pl.String)).alias(c) for c in codes), codes)
+    )
 
 
 def staff_text(frame: pl.DataFrame) -> pl.DataFrame:

@@ -19,6 +19,7 @@ from __future__ import annotations
 import csv
 import difflib
 import io
+import itertools
 import os
 import re
 from collections.abc import Sequence
@@ -44,6 +45,8 @@ LINE = "_line"
 # a field is either quoted (with "" escapes) or free of quotes and commas
 _FIELD = r'(?:"(?:[^"]|"")*"|[^",]*)'
 _WELL_FORMED = rf"^{_FIELD}(?:,{_FIELD})*$"
+#: how a detected encoding is named to the user (settings: input.encoding)
+_ENCODING_NAMES = {"utf-8": "UTF-8", "utf-8-sig": "UTF-8（BOM つき）"}
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 
 
@@ -60,18 +63,31 @@ class CsvTable:
     notes: list[str] = field(default_factory=list)
 
 
+@dataclass(frozen=True)
+class ColumnMap:
+    """Where each contract column is in a file's header, and what is not read."""
+
+    positions: dict[int, str]  # header position → code name
+    extra: list[str]  # named columns that are not in the contract (ignored, reported)
+    unnamed: list[int]  # positions whose header is blank (ignored, reported)
+
+
 def map_columns(
     header: Sequence[str],
     columns: Sequence[Column],
     aliases: dict[str, list[str]],
     file: str,
     optional_absent: Sequence[str] = (),
-) -> tuple[dict[int, str], list[str]]:
-    """Map header positions to code names. Returns ({position: code name}, extra columns).
+) -> ColumnMap:
+    """Map header positions to code names.
 
-    Raises for missing required columns (with a spelling suggestion) and duplicated names.
-    ``optional_absent`` lists contract names that are required in general but may be absent
-    in this particular read (個人番号 when F1b is given).
+    Raises for missing required columns (with a spelling suggestion) and for a contract
+    column given twice (by its name or an alias: which one holds the data is ambiguous).
+    Columns the contract does not know are ignored and reported (contract: "extra
+    columns"), also when two of them share a name; so are columns with a blank header
+    (blank or only spaces), such as the empty columns Excel leaves after a table.
+    ``optional_absent`` lists contract names that are required in general but may be
+    absent in this particular read (個人番号 when F1b is given).
     """
     lookup: dict[str, Column] = {}
     for col in columns:
@@ -79,20 +95,27 @@ def map_columns(
         for alias in aliases.get(col.contract, []):
             lookup[normalise_header(alias)] = col
     problems: list[Problem] = []
-    seen: dict[str, int] = {}
     positions: dict[int, str] = {}
     extra: list[str] = []
+    unnamed: list[int] = []
     for i, raw in enumerate(header):
         name = normalise_header(raw)
-        if name in seen:
-            problems.append(Problem("DUPLICATE_COLUMN", file=file, line=1, column=name))
-            continue
-        seen[name] = i
         found = lookup.get(name)
-        if found is None:
-            extra.append(name)
+        if not name:
+            unnamed.append(i)
+        elif found is None:
+            extra += [] if name in extra else [name]
         elif found.name in positions.values():
-            problems.append(Problem("DUPLICATE_COLUMN", file=file, line=1, column=found.contract))
+            first = next(p for p, n in positions.items() if n == found.name)
+            problems.append(
+                Problem(
+                    "DUPLICATE_COLUMN",
+                    file=file,
+                    line=1,
+                    column=found.contract,
+                    detail=f"{column_label(first)}「{header[first].strip()}」と{column_label(i)}「{raw.strip()}」",
+                )
+            )
         else:
             positions[i] = found.name
     for col in columns:
@@ -102,7 +125,34 @@ def map_columns(
             problems.append(Problem("MISSING_COLUMN", file=file, line=1, column=col.contract, detail=hint))
     if problems:
         raise TenkenInputError(problems)
-    return positions, extra
+    return ColumnMap(positions, extra, unnamed)
+
+
+def column_label(position: int) -> str:
+    """A header position as a person finds it in Excel: ``12列目（L列）``."""
+    letters = ""
+    n = position + 1
+    while n:
+        n, r = divmod(n - 1, 26)
+        letters = chr(ord("A") + r) + letters
+    return f"{position + 1}列目（{letters}列）"
+
+
+def _unnamed_note(file: str, values: pl.DataFrame, unnamed: Sequence[int]) -> str | None:
+    """What was ignored under blank headers: how many columns, where, and whether any held
+    values (a value there is not read, so the user is told)."""
+    if not unnamed:
+        return None
+    where = "、".join(column_label(i) for i in unnamed)
+    filled = values.select(
+        pl.sum_horizontal(
+            [pl.col(f"c{i}").str.strip_chars(" \u3000").str.len_chars().fill_null(0) > 0 for i in unnamed]
+        )
+        .gt(0)
+        .sum()
+    ).item()
+    held = f"そのうち値のある行が {filled:,} 行ありましたが、読んでいません" if filled else "値はありません"
+    return f"{file}: 見出しが空欄の列 {len(unnamed)} 列（{where}）は読まずに無視しました（{held}）"
 
 
 def read_csv_table(
@@ -127,7 +177,7 @@ def read_csv_table(
         copy, used = utf8_copy(path, encoding, file, folder / "utf8.csv")
         notes = []
         if encoding == "auto" and used != "cp932":
-            notes.append(f"{file}: 文字コードを {used} と判定して読みました")
+            notes.append(f"{file}: 文字コードを {_ENCODING_NAMES.get(used, used)} と判定して読みました")
         return _parse(
             copy,
             file=file,
@@ -186,8 +236,11 @@ def _parse(
         raise TenkenInputError(
             [Problem("NOT_COMMA_SEPARATED", file=file, line=1, detail="タブ区切りのようです")]
         )
-    positions, extra = map_columns(header_fields, columns, aliases, file, optional_absent)
+    mapped = map_columns(header_fields, columns, aliases, file, optional_absent)
     width = len(header_fields)
+    # a row may stop before the blank headers at the end of the header (Excel leaves such
+    # columns behind in the header line only when they once held something)
+    least = width - len(list(itertools.takewhile(lambda i: i in mapped.unnamed, reversed(range(width)))))
     repeated_header = _repeated_header_lines(lines)
 
     quoted = copy.quoted
@@ -203,7 +256,7 @@ def _parse(
     values = values.with_columns(records["line"].alias(LINE))
     blank = records["raw_blank"]
     last = records.filter(~blank).tail(1)
-    if last.height and last["fields"][0] < width:
+    if last.height and last["fields"][0] < least:
         raise TenkenInputError(
             [
                 Problem(
@@ -219,7 +272,7 @@ def _parse(
     if values.height == 0:
         raise TenkenInputError([Problem("NO_RECORDS", file=file)])
 
-    bad_count = records.filter(pl.col("fields") != width)
+    bad_count = records.filter((pl.col("fields") < least) | (pl.col("fields") > width))
     structural = pl.concat(
         [
             bad_count.select(
@@ -236,10 +289,11 @@ def _parse(
     renamed = values.select(
         [
             _blank_as_null(pl.col(f"c{i}").str.strip_chars(" \u3000")).alias(name)
-            for i, name in positions.items()
+            for i, name in mapped.positions.items()
         ]
         + [pl.col(LINE)]
     )
+    unnamed_note = _unnamed_note(file, values, mapped.unnamed)
     missing = [c.name for c in columns if c.name not in renamed.columns]
     renamed = renamed.with_columns([pl.lit(None, dtype=pl.String).alias(m) for m in missing])
     return CsvTable(
@@ -247,9 +301,9 @@ def _parse(
         encoding=encoding,
         frame=renamed,
         problems=structural.cast(PROBLEM_SCHEMA),  # type: ignore[arg-type]
-        extra_columns=extra,
+        extra_columns=mapped.extra,
         blank_records=int(blank.sum()),
-        notes=notes or [],
+        notes=[*(notes or []), *([unnamed_note] if unnamed_note else [])],
     )
 
 

@@ -132,6 +132,12 @@ def rows_xml(frame: pl.DataFrame, cells: Sequence[Cells], first_row: int) -> Ite
         yield part.select(rows.str.join("")).item().encode("utf-8")
 
 
+def utf16_units(text: pl.Expr) -> pl.Expr:
+    """The length of a text as Excel counts it: UTF-16 units (a character outside the BMP,
+    such as 𠮷, counts twice)."""
+    return text.str.len_chars() + text.str.count_matches(r"[\x{10000}-\x{10FFFF}]")
+
+
 def as_written(text: pl.Expr) -> pl.Expr:
     """Text as xlsxwriter stores it: at most Excel's 32,767 UTF-16 units a cell."""
     return (

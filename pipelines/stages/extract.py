@@ -29,6 +29,7 @@ from pipelines.files.csv_reader import (
 )
 from pipelines.files.limits import input_limit
 from pipelines.privacy import quoted_value_expr
+from pipelines.stages.row_rules import RowRule, cell_limit_rules, rule_problems
 from schemas.codes import ACQUISITION_ROUTES, AUTO_LINKED, RESIDENT_CLASSES, SEX_CODES, Scope
 from schemas.config import JimuSpec, TenkenSettings
 from schemas.extract import F1_COLUMNS, F1B_COLUMNS
@@ -74,45 +75,15 @@ def _file_id(*paths: Path | None) -> str:
     return h.hexdigest()[:16]
 
 
-@dataclass(frozen=True)
-class _Rule:
-    """One row rule: where ``condition`` holds, a problem {column, code, detail}."""
-
-    condition: pl.Expr
-    code: str | pl.Expr
-    column: str
-    detail: pl.Expr | None = None
-
-
-def _problem(condition: pl.Expr, code: str, column: str, detail: pl.Expr | None = None) -> _Rule:
-    return _Rule(condition, code, column, detail)
-
-
-def _rule_problems(frame: pl.DataFrame, rules: list[_Rule]) -> pl.DataFrame:
-    """Every rule's problems (PROBLEM_SCHEMA), by line and then in the order of ``rules``.
-
-    Each rule filters the frame once: only the rows with a problem are ever materialised.
-    """
-    hits = [
-        frame.filter(rule.condition.fill_null(False)).select(
-            pl.col(LINE).cast(pl.Int64).alias("line"),
-            pl.lit(rule.column, dtype=pl.String).alias("column"),
-            (pl.lit(rule.code) if isinstance(rule.code, str) else rule.code).cast(pl.String).alias("code"),
-            (rule.detail if rule.detail is not None else pl.lit(None)).cast(pl.String).alias("detail"),
-            pl.lit(order, dtype=pl.Int32).alias("_rule"),
-        )
-        for order, rule in enumerate(rules)
-    ]
-    return pl.concat(hits).sort("line", "_rule", maintain_order=True).drop("_rule")
-
-
 def _normalised_code(column: str, aliases: dict[str, str]) -> pl.Expr:
     c = pl.col(column).str.normalize("NFKC").str.strip_chars()
     return c.replace(aliases) if aliases else c
 
 
-def read_atena(path: Path, settings: TenkenSettings) -> tuple[pl.DataFrame, int]:
-    """F1b: 宛名番号 → 個人番号. A 宛名番号 listed twice refuses the file (ambiguous)."""
+def read_atena(path: Path, settings: TenkenSettings) -> tuple[pl.DataFrame, CsvTable]:
+    """F1b: 宛名番号 → 個人番号. A 宛名番号 listed twice refuses the file (ambiguous).
+
+    Returns the lookup (``atena_no``, ``my_number_atena``) and the file as read."""
     table = read_csv_table(
         path,
         columns=F1B_COLUMNS,
@@ -130,7 +101,7 @@ def read_atena(path: Path, settings: TenkenSettings) -> tuple[pl.DataFrame, int]
                     pl.col(LINE).alias("line"),
                     pl.lit("宛名番号").alias("column"),
                     pl.lit("ATENA_DUPLICATE").alias("code"),
-                    quoted_value_expr(pl.col("atena_no"), safe=r"^[A-Za-z0-9]{1,16}$").alias("detail"),
+                    quoted_value_expr(pl.col("atena_no"), safe=ATENA_FORM).alias("detail"),
                 ),
             ]
         ),
@@ -141,133 +112,125 @@ def read_atena(path: Path, settings: TenkenSettings) -> tuple[pl.DataFrame, int]
     lookup = frame.filter(pl.col("atena_no").is_not_null()).select(
         "atena_no", pl.col("my_number").alias("my_number_atena")
     )
-    return lookup, frame.height
+    return lookup, table
 
 
-def extract(
-    f1: Path,
+#: options of a read that switch rules of ``F1_RULES`` on or off
+WITH_ATENA = "F1b あり"  # 個人番号 comes from F1b: a blank one is MYNUMBER_MISSING
+HOLDS_SEX = "性別を保有"  # the 事務 holds 性別 (otherwise the column is ignored)
+
+_ATENA = pl.col("atena_no")
+#: a 宛名番号 as the contract has it: quoted in messages (it is nobody's data); anything else
+#: in its column may be
+ATENA_FORM = r"^[A-Za-z0-9]{1,16}$"
+_OWN = pl.col("my_number")  # as written in F1
+_FROM_ATENA = pl.col("my_number_atena")  # from F1b, when given
+_NUMBER = pl.col("number")  # the one that is checked: F1b's, else F1's (``_prepared``)
+_DIGITS = _NUMBER.str.contains(r"^[0-9]+$")
+
+#: the row rules of F1, in the order a person reads a row (left to right)
+F1_RULES: tuple[RowRule, ...] = (
+    RowRule("宛名番号", "REQUIRED_BLANK", _ATENA.is_null()),
+    RowRule("宛名番号", "ATENA_FORMAT", _ATENA.is_not_null() & ~_ATENA.str.contains(r"^[A-Za-z0-9]{1,16}$")),
+    RowRule(
+        "宛名番号",
+        "ATENA_DUPLICATE",
+        _ATENA.is_not_null() & _ATENA.is_duplicated(),
+        value=_ATENA,
+        shown_if=ATENA_FORM,
+    ),
+    RowRule("個人番号", "REQUIRED_BLANK", _NUMBER.is_null(), unless=WITH_ATENA),
+    RowRule("個人番号", "MYNUMBER_MISSING", _NUMBER.is_null(), requires=WITH_ATENA),
+    RowRule("個人番号", "MYNUMBER_NOT_ASCII", _NUMBER.is_not_null() & ~_DIGITS),
+    RowRule(
+        "個人番号",
+        "MYNUMBER_LENGTH",
+        _DIGITS & (_NUMBER.str.len_chars() != 12),
+        pl.format("{}桁", _NUMBER.str.len_chars()),
+    ),
+    RowRule(
+        "個人番号",
+        "MYNUMBER_CHECK_DIGIT",
+        _NUMBER.str.contains(r"^[0-9]{12}$") & ~my_number_valid_expr(_NUMBER),
+    ),
+    RowRule(
+        "個人番号",
+        "MYNUMBER_CONFLICT",
+        _OWN.is_not_null() & _FROM_ATENA.is_not_null() & (_OWN != _FROM_ATENA),
+    ),
+    RowRule("氏名", "REQUIRED_BLANK", pl.col("name").is_null()),
+    RowRule("生年月日", "REQUIRED_BLANK", pl.col("birth_date_text").is_null()),
+    RowRule(
+        "生年月日",
+        pl.col("birth_problem"),  # the date parser's own code (DATE_FUTURE, …)
+        pl.col("birth_problem").is_not_null(),
+        value=pl.col("birth_date_text"),
+    ),
+    RowRule(
+        "氏名カナ",
+        "KANA_CHARACTERS",
+        pl.col("name_kana").is_not_null() & ~pl.col("name_kana").str.contains(KANA_ALLOWED),
+    ),
+    RowRule(
+        "住登区分",
+        "RESIDENT_CLASS_CODE",
+        pl.col("resident_code").is_not_null() & ~pl.col("resident_code").is_in(RESIDENT_CLASSES),
+        value=pl.col("resident_class"),
+    ),
+    RowRule(
+        "取得経路",
+        "ROUTE_CODE",
+        pl.col("route_code").is_not_null() & ~pl.col("route_code").is_in(ACQUISITION_ROUTES),
+        value=pl.col("acquisition_route"),
+    ),
+    RowRule(
+        "性別",
+        "SEX_CODE",
+        pl.col("sex_code").is_not_null() & ~pl.col("sex_code").is_in(["1", "2"]),
+        value=pl.col("sex_text"),
+        requires=HOLDS_SEX,
+    ),
+    *cell_limit_rules(F1_COLUMNS),
+)
+
+
+def _with_atena(
+    frame: pl.DataFrame, f1b: Path | None, settings: TenkenSettings
+) -> tuple[pl.DataFrame, CsvTable | None]:
+    """``my_number_atena`` from F1b by 宛名番号 (null throughout when no F1b is given)."""
+    if f1b is None:
+        return frame.with_columns(pl.lit(None, dtype=pl.String).alias("my_number_atena")), None
+    lookup, atena = read_atena(f1b, settings)
+    return frame.join(lookup, on="atena_no", how="left", maintain_order="left"), atena
+
+
+def _prepared(frame: pl.DataFrame, settings: TenkenSettings, today: date) -> pl.DataFrame:
+    """What the rules read: parsed dates, normalised codes, and the ``number`` checked."""
+    frame = parse_dates(frame, "birth_date_text", today=today, prefix="birth")
+    return frame.with_columns(
+        _normalised_code("sex_text", {**SEX_CODES, **settings.codes.sex}).alias("sex_code"),
+        _normalised_code("resident_class", dict(settings.codes.resident_class)).alias("resident_code"),
+        _normalised_code("acquisition_route", dict(settings.codes.acquisition_route)).alias("route_code"),
+        pl.coalesce(_FROM_ATENA, _OWN).alias("number"),
+    )
+
+
+def _scoped(
+    frame: pl.DataFrame,
+    problems: pl.DataFrame,
     *,
     settings: TenkenSettings,
     jimu: JimuSpec,
     round_id: str,
-    today: date,
-    f1b: Path | None = None,
-) -> ExtractOutcome:
-    """Read, validate and scope one F1. Raises TenkenInputError when the file is refused."""
-    table: CsvTable = read_csv_table(
-        f1,
-        columns=F1_COLUMNS,
-        encoding=settings.input.encoding,
-        aliases=settings.columns,
-        optional_absent=("個人番号",) if f1b is not None else (),
-        max_bytes=input_limit(settings.input.max_input_bytes),
-    )
-    frame = table.frame
-    atena_rows = None
-    if f1b is not None:
-        lookup, atena_rows = read_atena(f1b, settings)
-        frame = frame.join(lookup, on="atena_no", how="left", maintain_order="left")
-    else:
-        frame = frame.with_columns(pl.lit(None, dtype=pl.String).alias("my_number_atena"))
-
-    frame = parse_dates(frame, "birth_date_text", today=today, prefix="birth")
-    sex_aliases = {**SEX_CODES, **settings.codes.sex}
-    frame = frame.with_columns(
-        _normalised_code("sex_text", sex_aliases).alias("sex_code"),
-        _normalised_code("resident_class", dict(settings.codes.resident_class)).alias("resident_code"),
-        _normalised_code("acquisition_route", dict(settings.codes.acquisition_route)).alias("route_code"),
-    )
-
-    own = pl.col("my_number")
-    from_atena = pl.col("my_number_atena")
-    number = pl.coalesce(from_atena, own)
-    atena = pl.col("atena_no")
-    rules = [
-        _problem(atena.is_null(), "REQUIRED_BLANK", "宛名番号"),
-        _problem(
-            atena.is_not_null() & ~atena.str.contains(r"^[A-Za-z0-9]{1,16}$"), "ATENA_FORMAT", "宛名番号"
-        ),
-        _problem(
-            atena.is_not_null() & atena.is_duplicated(),
-            "ATENA_DUPLICATE",
-            "宛名番号",
-            quoted_value_expr(atena, safe=r"^[A-Za-z0-9]{1,16}$"),
-        ),
-        _problem(
-            number.is_null(),
-            "MYNUMBER_MISSING" if f1b is not None else "REQUIRED_BLANK",
-            "個人番号",
-        ),
-        _problem(
-            number.is_not_null() & ~number.str.contains(r"^[0-9]+$"),
-            "MYNUMBER_NOT_ASCII",
-            "個人番号",
-        ),
-        _problem(
-            number.str.contains(r"^[0-9]+$") & (number.str.len_chars() != 12),
-            "MYNUMBER_LENGTH",
-            "個人番号",
-            pl.format("{}桁", number.str.len_chars()),
-        ),
-        _problem(
-            number.str.contains(r"^[0-9]{12}$") & ~my_number_valid_expr(number),
-            "MYNUMBER_CHECK_DIGIT",
-            "個人番号",
-        ),
-        _problem(
-            own.is_not_null() & from_atena.is_not_null() & (own != from_atena),
-            "MYNUMBER_CONFLICT",
-            "個人番号",
-        ),
-        _problem(pl.col("name").is_null(), "REQUIRED_BLANK", "氏名"),
-        _problem(pl.col("birth_date_text").is_null(), "REQUIRED_BLANK", "生年月日"),
-        _Rule(
-            pl.col("birth_problem").is_not_null(),
-            pl.col("birth_problem"),  # the date problem's own code
-            "生年月日",
-            quoted_value_expr(pl.col("birth_date_text")),
-        ),
-        _problem(
-            pl.col("name_kana").is_not_null() & ~pl.col("name_kana").str.contains(KANA_ALLOWED),
-            "KANA_CHARACTERS",
-            "氏名カナ",
-        ),
-        _problem(
-            pl.col("resident_code").is_not_null() & ~pl.col("resident_code").is_in(RESIDENT_CLASSES),
-            "RESIDENT_CLASS_CODE",
-            "住登区分",
-            quoted_value_expr(pl.col("resident_class")),
-        ),
-        _problem(
-            pl.col("route_code").is_not_null() & ~pl.col("route_code").is_in(ACQUISITION_ROUTES),
-            "ROUTE_CODE",
-            "取得経路",
-            quoted_value_expr(pl.col("acquisition_route")),
-        ),
-    ]
-    if jimu.holds.sex:
-        rules.append(
-            _problem(
-                pl.col("sex_code").is_not_null() & ~pl.col("sex_code").is_in(["1", "2"]),
-                "SEX_CODE",
-                "性別",
-                quoted_value_expr(pl.col("sex_text")),
-            )
-        )
-    checked = frame.with_columns(number.alias("my_number"))
-    row_problems = _rule_problems(frame, rules)
-    control = control_character_problems(frame, F1_COLUMNS)
-    value_problems = without_repeated_headers(pl.concat([row_problems, control]), table.problems)
-    all_problems = pl.concat([table.problems, value_problems]).cast(PROBLEM_SCHEMA)  # type: ignore[arg-type]
-    if all_problems.height and settings.input.on_row_error == "reject":
-        raise TenkenInputError(problems_from_frame(all_problems, table.file))
-
-    codes_per_line = all_problems.group_by("line").agg(
+    extract_id: str,
+) -> pl.DataFrame:
+    """ExtractRecords: every row with its scope; a row with a problem is 要修正."""
+    codes_per_line = problems.group_by("line").agg(
         pl.col("code").unique(maintain_order=True).str.join(",").alias("problem_codes")
     )
     exclude_auto = settings.scope.exclude_auto_linked
-    records = (
-        checked.join(codes_per_line, left_on=LINE, right_on="line", how="left", maintain_order="left")
+    return (
+        frame.join(codes_per_line, left_on=LINE, right_on="line", how="left", maintain_order="left")
         .with_columns(
             pl.when(pl.col("problem_codes").is_not_null())
             .then(pl.lit(Scope.NEEDS_FIX.value))
@@ -278,10 +241,10 @@ def extract(
         )
         .select(
             pl.lit(round_id).alias("round_id"),
-            pl.lit(_file_id(f1, f1b)).alias("extract_id"),
+            pl.lit(extract_id).alias("extract_id"),
             pl.col(LINE).alias("line"),
             "atena_no",
-            "my_number",
+            pl.col("number").alias("my_number"),
             "name",
             "name_kana",
             "birth_date_text",
@@ -302,6 +265,41 @@ def extract(
             "problem_codes",
         )
     )
+
+
+def extract(
+    f1: Path,
+    *,
+    settings: TenkenSettings,
+    jimu: JimuSpec,
+    round_id: str,
+    today: date,
+    f1b: Path | None = None,
+) -> ExtractOutcome:
+    """Read, validate and scope one F1. Raises TenkenInputError when the file is refused."""
+    table: CsvTable = read_csv_table(
+        f1,
+        columns=F1_COLUMNS,
+        encoding=settings.input.encoding,
+        aliases=settings.columns,
+        optional_absent=("個人番号",) if f1b is not None else (),
+        max_bytes=input_limit(settings.input.max_input_bytes),
+    )
+    frame, atena = _with_atena(table.frame, f1b, settings)
+    frame = _prepared(frame, settings, today)
+    options = {WITH_ATENA} if f1b is not None else set()
+    if jimu.holds.sex:
+        options.add(HOLDS_SEX)
+    row_problems = rule_problems(frame, F1_RULES, options)
+    control = control_character_problems(frame, F1_COLUMNS)
+    value_problems = without_repeated_headers(pl.concat([row_problems, control]), table.problems)
+    all_problems = pl.concat([table.problems, value_problems]).cast(PROBLEM_SCHEMA)  # type: ignore[arg-type]
+    if all_problems.height and settings.input.on_row_error == "reject":
+        raise TenkenInputError(problems_from_frame(all_problems, table.file))
+
+    records = _scoped(
+        frame, all_problems, settings=settings, jimu=jimu, round_id=round_id, extract_id=_file_id(f1, f1b)
+    )
     counts = records["scope"].value_counts()
     by_scope = dict(zip(counts["scope"].to_list(), counts["count"].to_list(), strict=True))
     stats = ExtractStats(
@@ -314,8 +312,8 @@ def extract(
         encoding=table.encoding,
         extract_id=records["extract_id"][0],
         extra_columns=tuple(table.extra_columns),
-        atena_rows=atena_rows,
-        notes=tuple(table.notes),
+        atena_rows=atena.frame.height if atena is not None else None,
+        notes=tuple(table.notes) + (tuple(atena.notes) if atena is not None else ()),
     )
     return ExtractOutcome(
         records=records,
