@@ -233,7 +233,7 @@ def quoted_value_expr(value: pl.Expr, *, safe: str = _SHORT_CODE) -> pl.Expr:
         pl.when(value.str.contains(safe))
         .then(pl.format("「{}」", value))
         .when(value.is_not_null())
-        .then(pl.format("{}文字の値（内容は表示しません）", value.str.len_chars()))
+        .then(pl.format("{}文字の値、内容は非表示", value.str.len_chars()))
     )
 
 

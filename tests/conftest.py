@@ -42,3 +42,22 @@ def small_data():
     from demo.generator import generate
 
     return generate(2000, agency="392014", jimu="kaigo_hoken", seed=11)
+
+
+@pytest.fixture(scope="session", autouse=True)
+def no_number_left_by_any_test(tmp_path_factory: pytest.TempPathFactory) -> Iterator[None]:
+    """After the whole suite: no tenken home any test made holds a 個人番号 of any input
+    outside its data folder (issue 11). Every test's inputs and outputs under pytest's temporary
+    folder and the fixture corpus give the numbers; every folder with a dagster.yaml is a
+    home whose instance storage (runs, events, compute logs, evidence) is swept.
+    """
+    yield
+    from tests.leaks import instance_storage, leaked, numbers_in
+
+    base = tmp_path_factory.getbasetemp()
+    here = Path(__file__).resolve().parent
+    numbers = numbers_in([*base.rglob("*.csv"), *(here / "fixtures").rglob("*.csv")])
+    homes = sorted({p.parent for p in base.rglob("dagster.yaml") if (p.parent / "data").is_dir()})
+    storage = [s for home in homes for s in instance_storage(home) if s.name != "dagster.yaml"]
+    found = leaked(numbers, paths=storage)
+    assert found == [], f"{len(found)} 個人番号 left in the instance storage of test homes: {found[:10]}"

@@ -92,10 +92,22 @@ def leaked(numbers: Iterable[str], texts: Iterable[str] = (), paths: Iterable[Pa
     wanted = {n for n in numbers if n}
     found: set[str] = set()
     for where, text in _sources(texts, paths):
-        flat = skeleton(text)
         # anywhere in the skeleton, even glued to more digits (``1234 5678 9018 1``)
-        found |= {f"{where}: ********{n[-4:]}" for n in wanted if n in flat}
+        found |= {f"{where}: ********{n[-4:]}" for n in twelve_digit_windows(skeleton(text)) & wanted}
     return sorted(found)
+
+
+_DIGIT_RUN = re.compile(r"\d{12,}")
+
+
+def twelve_digit_windows(flat: str) -> set[str]:
+    """Every 12 consecutive digits of ``flat`` (so a set of numbers is looked up at once)."""
+    return {
+        run[i : i + 12]
+        for m in _DIGIT_RUN.finditer(flat)
+        for run in [m.group()]
+        for i in range(len(run) - 11)
+    }
 
 
 @dataclass

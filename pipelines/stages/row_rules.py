@@ -18,6 +18,7 @@ import polars as pl
 
 from pipelines.files.csv_reader import LINE
 from pipelines.files.xlsx import MAX_CELL_TEXT, utf16_units
+from pipelines.privacy import quoted_value_expr
 from schemas.columns import Column
 
 #: a value quoted in a message is cut after this many characters (a 40,000-character 住所
@@ -44,6 +45,10 @@ class RowRule:
     requires: str | None = None
     unless: str | None = None
     candidates: pl.Expr | None = None
+    #: the input value at fault, shown only when it is a short code or matches ``shown_if``
+    #: (``pipelines.privacy.quoted_value_expr``): it may be someone's name or birth date
+    value: pl.Expr | None = None
+    shown_if: str | None = None
 
     def applies(self, options: Collection[str]) -> bool:
         return (self.requires is None or self.requires in options) and (
@@ -59,6 +64,13 @@ def quoted(value: pl.Expr) -> pl.Expr:
         .then(text.str.slice(0, DETAIL_CHARS) + "…")
         .otherwise(text)
     )
+
+
+def _detail(rule: RowRule) -> pl.Expr:
+    if rule.value is not None:
+        value = rule.value.cast(pl.String)
+        return quoted_value_expr(value, safe=rule.shown_if) if rule.shown_if else quoted_value_expr(value)
+    return quoted(rule.detail) if rule.detail is not None else pl.lit(None, dtype=pl.String)
 
 
 def cell_limit_rules(columns: Sequence[Column]) -> tuple[RowRule, ...]:
@@ -97,9 +109,7 @@ def rule_problems(
             pl.col(LINE).cast(pl.Int64).alias("line"),
             pl.lit(rule.column, dtype=pl.String).alias("column"),
             (pl.lit(rule.code) if isinstance(rule.code, str) else rule.code).cast(pl.String).alias("code"),
-            (quoted(rule.detail) if rule.detail is not None else pl.lit(None, dtype=pl.String)).alias(
-                "detail"
-            ),
+            _detail(rule).alias("detail"),
             *keep,
             pl.lit(order, dtype=pl.Int32).alias("_rule"),
         )

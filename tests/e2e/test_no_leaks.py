@@ -23,7 +23,7 @@ import assets.stages.inquiry_result
 import tenken.cli
 from tenken.cli import app
 from tests.fixtures.bad_input import corpus
-from tests.leaks import instance_storage, leaked
+from tests.leaks import Residents, case_store_events, instance_storage, leaked, numbers_in
 
 pytestmark = pytest.mark.slow
 
@@ -109,3 +109,120 @@ def test_an_unexpected_error_outside_dagster_is_printed_masked(
     err = capsys.readouterr().err
     assert "ValueError" in err and f"********{corpus.NUMBERS[0][-4:]}" in err
     assert leaked(corpus.NUMBERS, [err]) == []
+
+
+# ---- issue 11: nothing personal outside the files meant to hold it ---------------------------
+
+
+def _swap_columns(text: str, a: str, b: str) -> str:
+    """An F1/F3 whose header names ``a`` and ``b`` are swapped (values stay where they were)."""
+    header, *rest = text.split("\r\n")
+    names = header.split(",")
+    i, j = names.index(a), names.index(b)
+    names[i], names[j] = names[j], names[i]
+    return "\r\n".join([",".join(names), *rest])
+
+
+@pytest.fixture(scope="module")
+def used_and_refused(tmp_path_factory: pytest.TempPathFactory) -> dict:
+    """A home after a round with cases, refused inputs of every kind, a refused and an
+    accepted workbook import, and the audit export; with everything the terminal printed."""
+    from demo.generator import generate
+    from demo.simulator import answer_files
+    from tests.cases.factory import Sheet
+
+    tmp = tmp_path_factory.mktemp("leaks")
+    home = tmp / "home"
+    runner = CliRunner()
+    common = ["--home", str(home), "--agency", AGENCY, "--jimu", JIMU]
+    outputs: list[str] = []
+
+    def run(*args: str) -> int:
+        result = runner.invoke(app, list(args))
+        outputs.append(result.stdout + result.stderr)
+        return result.exit_code
+
+    data = generate(400, agency=AGENCY, jimu=JIMU, seed=5)
+    f1 = data.write_extract(tmp / "f1.csv")
+    assert run("request", *common, "--extract", str(f1), "--round", "2026", "--out", str(tmp / "f2")) == 0
+    f3 = answer_files(sorted((tmp / "f2").glob("request_*.csv")), data.registry, tmp / "f3")
+    assert run("match", *common, "--result", str(f3[0].parent), "--out", str(tmp / "out")) == 0
+
+    refused_inputs = []
+    good = f1.read_bytes().decode("cp932")
+    for name, text in (
+        ("swapped_number_birth.csv", _swap_columns(good, "個人番号", "生年月日")),
+        ("swapped_name_sex.csv", _swap_columns(good, "氏名", "性別")),
+        ("swapped_address_route.csv", _swap_columns(good, "住所", "取得経路")),
+    ):
+        path = tmp / name
+        path.write_bytes(text.encode("cp932"))
+        refused_inputs.append(path)
+        assert (
+            run("request", *common, "--extract", str(path), "--round", "2027", "--out", str(tmp / name)) != 0
+        )
+    f3_text = f3[0].read_bytes().decode("cp932")
+    for name, text in (
+        ("swapped_ino_number.csv", _swap_columns(f3_text, "照会番号", "個人番号")),
+        ("swapped_birth_name.csv", _swap_columns(f3_text, "生年月日", "氏名")),
+    ):
+        folder = tmp / name.removesuffix(".csv")
+        folder.mkdir()
+        (folder / name).write_bytes(text.encode("cp932"))
+        refused_inputs.append(folder / name)
+        assert run("match", *common, "--result", str(folder), "--out", str(tmp / f"out_{name}")) != 0
+
+    number = data.registry["my_number"][0]
+    groups = (number[:4], number[4:8], number[8:])
+    f5 = tmp / "out" / "確認作業リスト.xlsx"
+    sheet = Sheet(f5)
+    first, second = list(sheet.row)[:2]
+    sheet.fill(first, 状態="確認中", 担当者=".".join(groups), 確認方法=number, 備考="ー".join(groups))
+    sheet.fill(second, 状態="確認中", 担当者="山田", 確認方法="電話", 確認日=" ".join(groups))
+    refused_workbook = sheet.save(tmp / "refused.xlsx")
+    assert run("cases", "import", str(refused_workbook), "--home", str(home)) == 2
+    accepted = Sheet(f5)
+    accepted.fill(first, 状態="確認中", 担当者="山田", 確認方法="電話", 備考="本人へ電話 088-822-1234")
+    assert run("cases", "import", str(accepted.save(tmp / "accepted.xlsx")), "--home", str(home)) == 0
+    audit_export = tmp / "監査ログ.csv"
+    assert run("cases", "audit", "--out", str(audit_export), "--home", str(home)) == 0
+
+    inputs = [f1, *f3, *refused_inputs]
+    return {
+        "home": home,
+        "tmp": tmp,
+        "outputs": outputs,
+        "numbers": numbers_in(inputs) | set(data.registry["my_number"]),
+        "residents": Residents.of([f1, *f3]),  # the swapped copies hold the same people
+        "reports": [
+            *home.glob("data/rounds/*/*/*/errors/*"),
+            *tmp.glob("*_取込結果.csv"),
+            audit_export,
+        ],
+        "f5": [f5, tmp / "out" / "確認作業リスト.xlsx"],
+    }
+
+
+def test_no_number_in_any_grouping_outside_the_data_files(used_and_refused: dict) -> None:
+    u = used_and_refused
+    assert len(u["reports"]) >= 5  # error reports of each refused input, import reports, audit
+    where = [*instance_storage(u["home"]), *u["reports"], *u["f5"], u["home"] / "data" / "cases.sqlite"]
+    assert leaked(u["numbers"], u["outputs"], where) == []
+
+
+def test_no_resident_data_outside_the_files_meant_to_hold_it(used_and_refused: dict) -> None:
+    u = used_and_refused
+    people: Residents = u["residents"]
+    assert len(people.names) > 100 and len(people.births) > 100
+    events = case_store_events(u["home"])
+    assert events and len(events[0]) > 1000  # the audit trail was read
+    where = [*instance_storage(u["home"]), *u["reports"]]
+    assert people.found_in([*u["outputs"], *events], where) == []
+
+
+def test_the_scan_sees_what_the_home_holds(used_and_refused: dict) -> None:
+    """The files meant to hold them do hold numbers and residents: the scan is not blind."""
+    u = used_and_refused
+    f4 = u["tmp"] / "out" / "照合結果.csv"
+    assert leaked(u["numbers"], paths=[f4]) != []
+    assert u["residents"].found_in(paths=[f4]) != []

@@ -245,4 +245,6 @@ def test_an_impossible_date_is_an_input_error_naming_its_row(
         "DATE_IMPOSSIBLE",
     )
     assert problem.render().startswith("ファイル「f1.csv」 5行目 列「生年月日」: ")
-    assert shown in problem.render()
+    # a birth date is a resident's data: the message names the cell, never its content
+    assert shown not in problem.render()
+    assert f"{len(written)}文字の値、内容は非表示" in problem.render()

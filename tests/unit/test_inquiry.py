@@ -140,8 +140,8 @@ def test_every_contract_violation_is_named(tmp_path: Path, sent: pl.DataFrame) -
     with pytest.raises(TenkenInputError) as e:
         read_results([f3(tmp_path, rows)], sent, parse_settings(None))
     got = {(p.code, p.detail) for p in e.value.problems}
-    assert ("INQUIRY_NO_DUPLICATE", "0000000001") in got
-    assert ("INQUIRY_NO_UNKNOWN", "0000000009") in got
+    assert ("INQUIRY_NO_DUPLICATE", "「0000000001」") in got
+    assert ("INQUIRY_NO_UNKNOWN", "「0000000009」") in got
     assert ("RESULT_MYNUMBER_DIFFERS", "照会番号 0000000002") in got
     assert ("INQUIRY_NO_MISSING", "照会番号 0000000003") in got
     for n in NUMBERS:
