@@ -133,6 +133,13 @@ class MatchingOptions(_Strict):
     mj_list_file: str | None = Field(
         None, description="MJ縮退マップを使うときの MJ文字情報一覧表（CSV または xlsx）"
     )
+    town_whole_name: bool = Field(
+        False,
+        description=(
+            "町字を全体で比較する（厳格）。既定の false はマニュアル脚注11のとおり前方2文字の一致で"
+            "表記ゆれ一致とし、判定理由に「前方2文字のみ一致」と示す"
+        ),
+    )
 
 
 class CaseStoreSettings(_Strict):

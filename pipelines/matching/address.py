@@ -38,6 +38,7 @@ from importlib import resources
 
 import polars as pl
 
+from pipelines.matching.itaiji import builtin_itaiji
 from pipelines.matching.normalize import with_nfkc
 
 _FOLD_KE = {"ヶ": "ケ", "ヵ": "ケ", "が": "ケ", "ノ": "の", "之": "の", "丿": "の"}
@@ -70,6 +71,21 @@ _NUMBER_END = (
     r"^([^0-9]*[0-9].*?(?:号|" + _DASH_CLASS + r"[0-9]+|番地?の?[0-9]+|の[0-9]+))"
     r"(?:[^0-9" + _DASHES.replace("-", "\\-") + r"の番号丁目地条線]|$)"
 )
+# a kanji numeral glued to a number and followed by a name (2-1三田ビル, 1番地八幡荘) starts
+# the building part: the numeral is not one more number. Not a name: a numeral, a unit, a
+# separator or 町 (十一番町, 三丁目十番 keep their numbers).
+_NOT_NAME = "〇零一壱二弐三参四五六七八九十拾百千丁目番地号条線区町の之"
+_GLUED_NAME = (
+    r"([0-9"
+    + _DASHES.replace("-", "\\-")
+    + r"の番号地目丁])("
+    + _KANJI_NUMERAL
+    + r")([\p{Han}&&[^"
+    + _NOT_NAME
+    + r"]]|番町)"
+)
+# 丁目 as people write it after a number (一町目, 2丁め)
+_CHOME = r"([0-9])(?:町目|丁め|丁メ)"
 ROOM_MIN_DIGITS = 3
 #: parse distinct values and join back only when they repeat this much (a join costs
 #: about as much as parsing a third of the rows again)
@@ -113,6 +129,19 @@ def municipalities() -> Municipalities:
         city_of_ward=city_of_ward,
         longest=max(len(n) for n in names),
     )
+
+
+@cache
+def address_variants(scope: str) -> dict[str, str]:
+    """Lookalike characters written in addresses (``address_variants.csv``): ``whole`` for the
+    whole address (巿 → 市), ``town`` for the 町字 part only; ``town`` also takes the 異体字
+    table used for names (檜 → 桧, 彌 → 弥), since 町字 carry old forms as names do."""
+    text = resources.files("schemas").joinpath("data/address_variants.csv").read_text(encoding="utf-8")
+    rows = list(csv.DictReader(text.splitlines()))
+    table = {r["variant"]: r["standard"] for r in rows if r["scope"] == "whole"}
+    if scope == "town":
+        table = builtin_itaiji() | table | {r["variant"]: r["standard"] for r in rows if r["scope"] == "town"}
+    return table
 
 
 def fold_ke(text: str) -> str:
@@ -195,6 +224,7 @@ def parse_addresses(addresses: pl.Series) -> pl.DataFrame:
     ``split_addresses``); a null address has null parts."""
     table = municipalities()
     step = with_nfkc(pl.DataFrame({"_address": addresses}).with_row_index("_row"), "_address", "_t")
+    step = step.with_columns(pl.col("_t").str.replace_many(address_variants("whole")))
     # spaces before the first number are noise (高知県 高知市 本町); after it they start the
     # building part, so they are kept (as one space) until the number sequence is cut
     has_space = pl.col("_t").str.contains(r"\s").fill_null(False)
@@ -257,6 +287,7 @@ def parse_addresses(addresses: pl.Series) -> pl.DataFrame:
         "muni_text",
         "town_text",
         "town_key",
+        "town_name",
         "numbers",
         "numbers_base",
         "full",
@@ -270,24 +301,53 @@ def _beside(frame: pl.DataFrame, parts: pl.DataFrame, key: str) -> pl.DataFrame:
 
 
 def _town_parts(towns: pl.Series) -> pl.DataFrame:
-    """``_town`` (NFKC text after the 市区町村) → ``town_text``, ``town_key``, ``numbers``."""
+    """``_town`` (NFKC text after the 市区町村) → ``town_text``, ``town_key``, ``town_name``,
+    ``numbers``, ``numbers_base``.
+
+    Before the numbers are read: 異体字 and lookalikes folded, a kanji numeral glued to a
+    number and followed by a name cut off as the building part, kanji numerals → digits
+    (in the 町字 part only: 市区町村 names keep theirs, 四万十市), 町目 → 丁目, and a
+    katakana ノ after a number → の (``1ノ3`` = ``1の3``).
+    """
     step = pl.DataFrame({"_town": towns})
-    # kanji numerals → digits in the 町字 part only (市区町村 names keep theirs: 四万十市)
-    runs = step.select(pl.col("_town").str.extract_all(_KANJI_NUMERAL).explode()).to_series()
-    step = step.with_columns(numerals_to_digits(pl.col("_town"), runs).alias("_digits"))
+    folded = (
+        pl.col("_town")
+        .str.replace_many(address_variants("town"))
+        .str.replace_all(_GLUED_NAME, "${1} ${2}${3}")
+    )
+    step = step.with_columns(folded.alias("_folded"))
+    runs = step.select(pl.col("_folded").str.extract_all(_KANJI_NUMERAL).explode()).to_series()
+    digits_expr = (
+        numerals_to_digits(pl.col("_folded"), runs)
+        .str.replace_all(_CHOME, "${1}丁目")
+        .str.replace_all(r"([0-9])[ノ丿之]", "${1}の")
+    )
+    step = step.with_columns(digits_expr.alias("_digits"))
     digits = pl.col("_digits")
-    step = step.with_columns(pl.coalesce(digits.str.extract(_BUILDING_START, 1), digits).alias("_core"))
+    # for reading the numbers only: a katakana ケ/ツ inside a 町字 (三ケ月, 三ツ境) is part of the
+    # name, not the start of a building name; 号 ends the number sequence (5番23号1丁目マンション)
+    for_numbers = (
+        digits.str.replace_all(r"([\p{Han}0-9])[ケヶヵツ](\p{Han})", "${1}箇${2}")
+        .str.replace_all(r"号([0-9])", "号 ${1}")
+        .str.replace_all(r"([0-9](?:丁目|番地|番|の|-))\s+([0-9])", "${1}${2}")
+    )
+    step = step.with_columns(
+        pl.coalesce(for_numbers.str.extract(_BUILDING_START, 1), for_numbers).alias("_core")
+    )
     core = pl.coalesce(pl.col("_core").str.extract(_NUMBER_END, 1), pl.col("_core"))
-    key_text = (
-        digits.str.slice(0, 6)
-        .str.replace_all(" ", "", literal=True)
+    # the 町字 as compared: spaces out, ヶ/ケ and の/ノ folded, a leading 大字/字 dropped, and
+    # の between a one-character 町字 and its number dropped (ハの74 = ハ74)
+    name_text = (
+        digits.str.replace_all(" ", "", literal=True)
         .str.replace_many(_FOLD_KE)
         .str.replace(r"^大?字", "")
+        .str.replace(r"^([^0-9の])の([0-9])", "${1}${2}")
     )
     return step.select(
         "_town",
         pl.col("_town").str.replace_all(" ", "", literal=True).alias("town_text"),
-        key_text.str.slice(0, 2).alias("town_key"),
+        name_text.str.slice(0, 2).alias("town_key"),
+        name_text.str.extract(r"^([^0-9]*)", 1).alias("town_name"),
         core.str.replace_all(r"[^0-9]+", "-")
         .str.strip_chars("-")
         .str.replace_all(r"(^|-)0+([0-9])", "${1}${2}")

@@ -176,35 +176,56 @@ def municipality_comparison() -> Comparison:
     )
 
 
-def town_comparison() -> Comparison:
+#: 判定理由 note of a 町字 that agrees only in its first 2 characters (manual footnote 11)
+PREFIX_ONLY = "前方2文字のみ一致"
+
+
+def town_comparison(settings: MatchSettings | None = None) -> Comparison:
+    """町字等. The manual's rule (footnotes 11–12) accepts a 町字 whose first 2 characters
+    agree; that level is kept by default but told apart from a 町字 that agrees whole, so
+    staff see it (本町通 ≈ 本町). ``town_whole_name`` drops it (strict)."""
+    whole_name = settings is not None and settings.town_whole_name
+    known = pl.col("biz_addr_muni").is_not_null() & pl.col("juki_addr_muni").is_not_null()
+    numbers = numbers_agree("biz_addr", "juki_addr")
+    levels = [
+        NullLevel("biz_address", "juki_address"),
+        Level(
+            EQ,
+            "町字以下が同じ表記",
+            _same_full_address() | _eq("biz_addr_town_text", "juki_addr_town_text"),
+        ),
+        Level(
+            VAR,
+            "町字（異体字・ヶ/ケ・大字の有無などの違いを除く）と数字の並びが一致",
+            known & _eq("biz_addr_town_name", "juki_addr_town_name") & numbers,
+        ),
+    ]
+    if not whole_name:
+        levels.append(
+            Level(
+                VAR,
+                "町字の前方2文字と数字の並びが一致（マニュアル脚注11・12）。町字の3文字目以降は異なる",
+                known & _eq("biz_addr_town_key", "juki_addr_town_key") & numbers,
+                note=PREFIX_ONLY,
+            )
+        )
     return Comparison(
         field=Field.TOWN,
         prepare=_prepare_addresses,
         blank_sides=("biz_address", "juki_address"),
-        levels=(
-            NullLevel("biz_address", "juki_address"),
-            Level(
-                EQ,
-                "町字以下が同じ表記",
-                _same_full_address() | _eq("biz_addr_town_text", "juki_addr_town_text"),
-            ),
-            Level(
-                VAR,
-                "町字の前方2文字と数字の並びが一致（マニュアル脚注11・12）",
-                pl.col("biz_addr_muni").is_not_null()
-                & pl.col("juki_addr_muni").is_not_null()
-                & _eq("biz_addr_town_key", "juki_addr_town_key")
-                & numbers_agree("biz_addr", "juki_addr"),
-            ),
-            ElseLevel(),
-        ),
+        levels=(*levels, ElseLevel()),
         notes=(
             "ヶ/ケ/ヵ/が と の/ノ/之 は同じ文字として比較し、先頭の大字・字は除く",
+            "町字の異体字（檜/桧、彌/弥 など）と似た字（巿/市、莵/菟）は同じ字として比較する",
             "漢数字は両側とも算用数字にしてから比較する（三田・十日町のような地名も両側同じに変換）",
-            "丁目・番地・番・号・の・ハイフンは数字の区切りとして扱う",
+            "丁目・町目・番地・番・号・の・ノ・ハイフンは数字の区切りとして扱う",
+            "番号の直後の漢数字で始まる名前（2-1三田ビル）は建物名とみなし、番号に含めない",
             "市区町村を判別できない住所は、町字以下も同じ表記のときだけ一致とする",
             "建物名・部屋番号は比較しない（片方にしかないことが多いため）。"
             "末尾に続く3桁以上の番号（1-1-1-201）も部屋番号とみなす",
+            "町字全体で比較する設定（town_whole_name）では前方2文字だけの一致は不一致"
+            if whole_name
+            else "前方2文字だけの一致は表記ゆれ一致とし、判定理由に「町字等（前方2文字のみ一致）」と示す",
         ),
     )
 
@@ -218,7 +239,7 @@ def build_comparisons(settings: MatchSettings) -> tuple[Comparison, ...]:
         birth_date_comparison() if settings.holds_birth_date else not_held(Field.BIRTH_DATE),
         sex_comparison() if settings.holds_sex else not_held(Field.SEX),
         municipality_comparison() if address_held else not_held(Field.MUNICIPALITY),
-        town_comparison() if address_held else not_held(Field.TOWN),
+        town_comparison(settings) if address_held else not_held(Field.TOWN),
     )
 
 

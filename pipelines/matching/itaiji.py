@@ -49,6 +49,13 @@ def builtin_itaiji() -> dict[str, str]:
     return {r["variant"]: r["standard"] for r in csv.DictReader(text.splitlines())}
 
 
+@cache
+def distinct_pairs() -> tuple[tuple[str, str], ...]:
+    """Pairs of different characters that no table may fold together (``itaiji_distinct.csv``)."""
+    text = resources.files("schemas").joinpath("data/itaiji_distinct.csv").read_text(encoding="utf-8")
+    return tuple((r["a"], r["b"]) for r in csv.DictReader(text.splitlines()))
+
+
 def jis_level(char: str) -> int | None:
     """1 or 2 for JIS X 0208 kanji of that level, 0 for other JIS X 0208 characters."""
     if char not in jis0208_chars():
@@ -79,7 +86,23 @@ def _load_itaiji(
         extra = read_mj_shrink_map(path, mj_list_file) if path.suffix.lower() == ".json" else read_pairs(path)
         for variant, standard in extra.items():
             table.setdefault(variant, standard)  # the curated decision wins
-    return tuple(_resolve_chains(table).items())
+    return tuple(_keep_apart(_resolve_chains(table)).items())
+
+
+def _keep_apart(table: dict[str, str]) -> dict[str, str]:
+    """Drop an agency's pairs that would fold two different characters together (斎/斉)."""
+    builtin = builtin_itaiji()
+    for a, b in distinct_pairs():
+        if table.get(a, a) == table.get(b, b):
+            for char in (a, b):
+                if char not in builtin:
+                    table.pop(char, None)
+            # the agency's pair may be on the target side (X→斎 and 斉→X)
+            target = table.get(a, a)
+            for char, folded in list(table.items()):
+                if folded == target and char not in builtin:
+                    del table[char]
+    return _resolve_chains(table)
 
 
 def read_pairs(path: Path) -> dict[str, str]:

@@ -45,9 +45,15 @@ class Level:
     judgement: Judgement
     label: str
     condition: pl.Expr
+    #: how strong the agreement is, where the judgement alone does not say it: shown after the
+    #: field in 判定理由 (町字等（前方2文字のみ一致）); the F4 per-field values stay the contract's
+    note: str | None = None
 
     def describe(self) -> dict[str, str]:
-        return {"判定": self.judgement.value, "条件": self.label}
+        described = {"判定": self.judgement.value, "条件": self.label}
+        if self.note:
+            described["判定理由での表示"] = self.note
+        return described
 
 
 def is_blank(column: str) -> pl.Expr:
@@ -118,6 +124,13 @@ class Comparison:
         return index.replace_strict(
             {i: lv.label for i, lv in enumerate(self.levels)}, return_dtype=pl.String
         ).alias(f"level_{self.field.value}")
+
+    def note_of(self, index: pl.Expr) -> pl.Expr:
+        """The deciding level's note (null for most levels)."""
+        notes = {i: lv.note for i, lv in enumerate(self.levels) if lv.note}
+        if not notes:
+            return pl.lit(None, dtype=pl.String)
+        return index.replace_strict(notes, default=None, return_dtype=pl.String)
 
     def describe(self) -> dict[str, object]:
         return {

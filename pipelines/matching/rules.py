@@ -114,7 +114,15 @@ def _grade_exprs(comparisons: Sequence[Comparison], held: frozenset[Field]) -> l
     order = [f for rule in RULES for f in rule.fields if f in held]
     mismatch_text = pl.concat_str([_fragment(by_field[f]) for f in order], separator="・", ignore_nulls=True)
     variants = [
-        pl.when(_judgement(f) == Judgement.VARIANT.value).then(pl.lit(FIELD_LABELS[f]))
+        pl.when(_judgement(f) == Judgement.VARIANT.value).then(
+            pl.concat_str(
+                [
+                    pl.lit(FIELD_LABELS[f]),
+                    pl.lit("（") + by_field[f].note_of(pl.col(by_field[f].index_column)) + pl.lit("）"),
+                ],
+                ignore_nulls=True,
+            )
+        )
         for f in Field
         if f in held
     ]

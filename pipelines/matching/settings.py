@@ -11,7 +11,7 @@ from pipelines.matching.itaiji import load_itaiji
 from schemas.config import JimuSpec, MatchingOptions
 
 #: bump when a level or rule changes meaning, so old results say which rules made them
-RULES_VERSION = "2026.11-1"
+RULES_VERSION = "2026.12-1"
 
 
 @dataclass(frozen=True)
@@ -26,6 +26,7 @@ class MatchSettings:
     itaiji_map_file: str | None
     itaiji_sha256: str
     mj_list_file: str | None = None
+    town_whole_name: bool = False
     rules_version: str = RULES_VERSION
 
     @classmethod
@@ -46,6 +47,7 @@ class MatchSettings:
             itaiji_map_file=options.itaiji_map_file,
             itaiji_sha256=digest,
             mj_list_file=options.mj_list_file,
+            town_whole_name=options.town_whole_name,
         )
 
     def itaiji(self) -> dict[str, str]:
