@@ -84,6 +84,8 @@ _GLUED_NAME = (
     + _NOT_NAME
     + r"]]|番町)"
 )
+# a space after 丁目/番地/番/の/- and before the next number is not the start of a building
+_SPACED_NUMBER = r"((?:[0-9]|" + _KANJI_NUMERAL + r")(?:丁目|番地|番|の|-))\s+([0-9]|" + _KANJI_NUMERAL + ")"
 # 丁目 as people write it after a number (一町目, 2丁め)
 _CHOME = r"([0-9])(?:町目|丁め|丁メ)"
 ROOM_MIN_DIGITS = 3
@@ -313,6 +315,7 @@ def _town_parts(towns: pl.Series) -> pl.DataFrame:
     folded = (
         pl.col("_town")
         .str.replace_many(address_variants("town"))
+        .str.replace_all(_SPACED_NUMBER, "${1}${2}")
         .str.replace_all(_GLUED_NAME, "${1} ${2}${3}")
     )
     step = step.with_columns(folded.alias("_folded"))
@@ -326,10 +329,8 @@ def _town_parts(towns: pl.Series) -> pl.DataFrame:
     digits = pl.col("_digits")
     # for reading the numbers only: a katakana ケ/ツ inside a 町字 (三ケ月, 三ツ境) is part of the
     # name, not the start of a building name; 号 ends the number sequence (5番23号1丁目マンション)
-    for_numbers = (
-        digits.str.replace_all(r"([\p{Han}0-9])[ケヶヵツ](\p{Han})", "${1}箇${2}")
-        .str.replace_all(r"号([0-9])", "号 ${1}")
-        .str.replace_all(r"([0-9](?:丁目|番地|番|の|-))\s+([0-9])", "${1}${2}")
+    for_numbers = digits.str.replace_all(r"([\p{Han}0-9])[ケヶヵツ](\p{Han})", "${1}箇${2}").str.replace_all(
+        r"号([0-9])", "号 ${1}"
     )
     step = step.with_columns(
         pl.coalesce(for_numbers.str.extract(_BUILDING_START, 1), for_numbers).alias("_core")
