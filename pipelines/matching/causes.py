@@ -32,15 +32,19 @@ more specific is found.
 
 from __future__ import annotations
 
+import hashlib
+import json
 from dataclasses import dataclass
 from enum import StrEnum
+from importlib import resources
 
 import polars as pl
 
-from pipelines.matching.comparisons import held_fields
+from pipelines.matching.comparisons import build_comparisons, held_fields
 from pipelines.matching.levels import first_match
 from pipelines.matching.normalize import kana_table
 from pipelines.matching.owners import find_owners, population_from_graded
+from pipelines.matching.rules import ELSE_RULE, RULES
 from pipelines.matching.settings import MatchSettings
 from pipelines.matching.signals import add_signals
 from schemas.codes import Field, Grade, ResultCode
@@ -306,3 +310,33 @@ def add_causes(
 
 def describe_causes() -> list[dict[str, object]]:
     return [c.describe() for c in cause_rules()]
+
+
+#: the data tables the address parse reads (the 異体字 table is hashed with the settings)
+_ADDRESS_TABLES = ("data/address_variants.csv", "data/municipalities.csv", "data/itaiji_distinct.csv")
+
+
+def rules_fingerprint(settings: MatchSettings) -> str:
+    """SHA-256 of the rules as they run, not only of their labels: every comparison level
+    (judgement, label, note and its polars condition, serialised), the A/B/C rules, the
+    推定原因 rules (conditions serialised) and the address data tables. A condition changed
+    under the same label changes it, so 照合設定.json identifies what judged a result.
+    """
+    digest = hashlib.sha256()
+
+    def add(*parts: object) -> None:
+        digest.update(json.dumps(parts, ensure_ascii=False, default=str).encode("utf-8"))
+
+    for comparison in build_comparisons(settings):
+        for level in comparison.levels:
+            add(comparison.field.value, level.judgement.value, level.label, level.note)
+            add(level.condition.meta.serialize(format="json"))
+    for rule in (*RULES, ELSE_RULE):
+        add(rule.grade.value, rule.label, [f.value for f in rule.fields], rule.on_result)
+    for cause in cause_rules():
+        detail = cause.detail.meta.serialize(format="json") if cause.detail is not None else None
+        condition = cause.condition.meta.serialize(format="json")
+        add(cause.code.value, cause.label, cause.priority, condition, detail)
+    for table in _ADDRESS_TABLES:
+        add(table, resources.files("schemas").joinpath(table).read_text(encoding="utf-8"))
+    return digest.hexdigest()

@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import json
 from dataclasses import asdict, dataclass
+from functools import cache
 from typing import Any
 
 from pipelines.matching.itaiji import load_itaiji
@@ -61,4 +62,23 @@ class MatchSettings:
         return cls(**data)
 
     def digest(self) -> str:
-        return hashlib.sha256(json.dumps(self.to_dict(), sort_keys=True).encode()).hexdigest()[:16]
+        """Identifies what judged a result: these settings and the rules they build."""
+        return _digest(self)
+
+    def rules_sha256(self) -> str:
+        """SHA-256 of the compiled rules (see ``causes.rules_fingerprint``)."""
+        return _rules_sha256(self)
+
+
+@cache
+def _rules_sha256(settings: MatchSettings) -> str:
+    # imported here: the rules are built from the settings (causes → comparisons → settings)
+    from pipelines.matching.causes import rules_fingerprint
+
+    return rules_fingerprint(settings)
+
+
+@cache
+def _digest(settings: MatchSettings) -> str:
+    payload = {**settings.to_dict(), "rules_sha256": _rules_sha256(settings)}
+    return hashlib.sha256(json.dumps(payload, sort_keys=True).encode()).hexdigest()[:16]

@@ -214,6 +214,7 @@ def audit_record(settings: MatchSettings) -> dict[str, Any]:
     return {
         "照合設定": settings.to_dict(),
         "設定ハッシュ": settings.digest(),
+        "規則ハッシュ": settings.rules_sha256(),
         "判定規則": describe_rules(),
         "推定原因の規則": describe_causes(),
         "項目ごとの比較": [c.describe() for c in build_comparisons(settings)],

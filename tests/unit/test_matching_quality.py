@@ -56,8 +56,10 @@ def test_no_true_mislink_is_graded_a(scored) -> None:
 
 
 def test_agreement_on_rows_whose_label_is_not_ambiguous(scored) -> None:
+    # README (Measured quality): 100.000 % of the non-ambiguous rows; here too
     clear = scored.filter(~pl.col("ambiguous"))
-    assert (clear["grade"] == clear["expected_grade"]).mean() >= 0.999
+    assert clear.height > 5000
+    assert (clear["grade"] == clear["expected_grade"]).mean() == 1.0
 
 
 def test_cause_names_the_kind_of_most_true_mislinks(scored) -> None:
@@ -66,7 +68,8 @@ def test_cause_names_the_kind_of_most_true_mislinks(scored) -> None:
         code in EXPECTED_CAUSES[kind]
         for kind, code in mislinks.select("kind", "likely_cause_code").iter_rows()
     ]
-    assert sum(right) / len(right) >= 0.9
+    # README: 99.8 % at 100k rows; all of the ~110 here (at most one miss allowed)
+    assert len(right) > 100 and sum(right) / len(right) >= 0.99
 
 
 def test_cause_names_the_kind_of_most_real_differences(scored) -> None:
@@ -74,7 +77,8 @@ def test_cause_names_the_kind_of_most_real_differences(scored) -> None:
     right = [
         code in EXPECTED_CAUSES[kind] for kind, code in cases.select("kind", "likely_cause_code").iter_rows()
     ]
-    assert sum(right) / len(right) >= 0.9
+    # README: 99.96 % at 100k rows; all of the ~430 here (at most two misses allowed)
+    assert len(right) > 400 and sum(right) / len(right) >= 0.995
 
 
 def test_likely_owner_is_named_for_swaps_whose_owner_is_in_the_extract(scored) -> None:
@@ -84,7 +88,8 @@ def test_likely_owner_is_named_for_swaps_whose_owner_is_in_the_extract(scored) -
     named = swaps.select(
         pl.col("likely_owner").fill_null("").str.split(",").list.contains(pl.col("true_owner_atena")).mean()
     ).item()
-    assert swaps.height > 20 and named >= 0.9
+    # README: 99.9 % at 100k rows; all of the ~80 here (at most one miss allowed)
+    assert swaps.height > 60 and named >= 0.98
 
 
 def test_every_number_held_by_two_atena_numbers_is_flagged(tmp_path) -> None:

@@ -171,3 +171,52 @@ def test_settings_round_trip_and_digest_changes_with_a_setting() -> None:
     a = default_settings()
     assert MatchSettings.from_dict(a.to_dict()) == a
     assert default_settings(sex=False).digest() != a.digest()
+
+
+def _fresh_digest(settings) -> str:
+    from pipelines.matching import settings as settings_module
+
+    settings_module._digest.cache_clear()
+    settings_module._rules_sha256.cache_clear()
+    return settings.digest()
+
+
+def test_digest_changes_when_a_condition_changes_under_the_same_label(monkeypatch) -> None:
+    """Issue 12.7: 照合設定.json's hash covers the rules themselves, not only the settings."""
+    import polars as pl
+
+    from pipelines.matching import comparisons
+    from pipelines.matching.levels import Comparison, Level
+
+    settings = default_settings()
+    before = _fresh_digest(settings)
+    assert _fresh_digest(settings) == before  # stable for the same rules
+    original = comparisons.sex_comparison
+
+    def looser() -> Comparison:
+        kept = original()
+        equal = kept.levels[1]
+        # same judgement, same label, another condition
+        changed = Level(equal.judgement, equal.label, pl.col("biz_sex").is_not_null())
+        return Comparison(field=kept.field, levels=(kept.levels[0], changed, kept.levels[2]))
+
+    monkeypatch.setattr(comparisons, "sex_comparison", looser)
+    after = _fresh_digest(settings)
+    monkeypatch.undo()
+    assert after != before
+    assert _fresh_digest(settings) == before
+
+
+def test_digest_changes_when_an_abc_rule_changes(monkeypatch) -> None:
+    from pipelines.matching import causes
+    from pipelines.matching.rules import RULES, Rule
+    from schemas.codes import Field
+
+    settings = default_settings()
+    before = _fresh_digest(settings)
+    first, second, *rest = RULES
+    moved = Rule(second.grade, second.label, (Field.SEX, Field.BIRTH_DATE))  # カナ left out, same label
+    monkeypatch.setattr(causes, "RULES", (first, moved, *rest))
+    assert _fresh_digest(settings) != before
+    monkeypatch.undo()
+    _fresh_digest(settings)
