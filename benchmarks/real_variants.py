@@ -161,6 +161,14 @@ def measure(sources: Path, show: int) -> dict[str, Any]:
     different_names = judge_names([(f"{a}田　太郎", f"{b}田　太郎") for a, b in DIFFERENT_CHARS])
     figures = {
         "same_address_equal": [int(same_j["equal"].sum()), same_j.height],
+        "same_address_equal_main_test_ts": [
+            int(same_j.filter(pl.col("source") == "main.test.ts")["equal"].sum()),
+            same_j.filter(pl.col("source") == "main.test.ts").height,
+        ],
+        "same_address_equal_by_prefix_only": [
+            int((same_j["equal"] & same_j["by_prefix"]).sum()),
+            int(same_j["equal"].sum()),
+        ],
         "different_address_not_equal": [int((~diff_j["equal"]).sum()), diff_j.height],
         "different_address_equal_by_prefix_only": [
             int((diff_j["equal"] & diff_j["by_prefix"]).sum()),

@@ -86,6 +86,8 @@ _GLUED_NAME = (
 )
 # a space after 丁目/番地/番/の/- and before the next number is not the start of a building
 _SPACED_NUMBER = r"((?:[0-9]|" + _KANJI_NUMERAL + r")(?:丁目|番地|番|の|-))\s+([0-9]|" + _KANJI_NUMERAL + ")"
+# what the numbers and their separators are made of (removed to leave the 町字 name)
+_NUMBER_PARTS = r"[0-9]+|丁目|番地|番|号|の|" + _DASH_CLASS
 # 丁目 as people write it after a number (一町目, 2丁め)
 _CHOME = r"([0-9])(?:町目|丁め|丁メ)"
 ROOM_MIN_DIGITS = 3
@@ -348,7 +350,13 @@ def _town_parts(towns: pl.Series) -> pl.DataFrame:
         "_town",
         pl.col("_town").str.replace_all(" ", "", literal=True).alias("town_text"),
         name_text.str.slice(0, 2).alias("town_key"),
-        name_text.str.extract(r"^([^0-9]*)", 1).alias("town_name"),
+        # the 町字 name whole: the address proper (no building) without its numbers and their
+        # separators, so 三田 (3田) and 三原 (3原) stay apart while 本町一丁目 = 本町1-
+        core.str.replace_all(" ", "", literal=True)
+        .str.replace_many(_FOLD_KE)
+        .str.replace(r"^大?字", "")
+        .str.replace_all(_NUMBER_PARTS, "")
+        .alias("town_name"),
         core.str.replace_all(r"[^0-9]+", "-")
         .str.strip_chars("-")
         .str.replace_all(r"(^|-)0+([0-9])", "${1}${2}")

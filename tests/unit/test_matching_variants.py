@@ -108,6 +108,7 @@ DIFFERENT_ADDRESS = [
         "神奈川県横浜市瀬谷区三ツ境107-5",
     ),
     ("different lots in 三ケ月 (addresses.csv)", "千葉県松戸市三ケ月1210-1", "千葉県松戸市三ケ月1256-1"),
+    ("町字 of a kanji numeral and another character", "東京都港区三田1-2-3", "東京都港区三原1-2-3"),
     ("巿 folded, but another 市", "千葉県巿川巿巿川1丁目", "千葉県市原市市川1丁目"),
 ]
 
