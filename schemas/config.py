@@ -140,6 +140,13 @@ class MatchingOptions(_Strict):
             "表記ゆれ一致とし、判定理由に「前方2文字のみ一致」と示す"
         ),
     )
+    town_master_file: str | None = Field(
+        None,
+        description=(
+            "団体が用意する町字マスター（アドレス・ベース・レジストリ mt_town_*.csv）。指定すると、"
+            "両側の町字がともにマスターにある別の町字のとき、前方2文字が一致しても不一致とする"
+        ),
+    )
 
 
 class CaseStoreSettings(_Strict):

@@ -33,8 +33,9 @@ from __future__ import annotations
 
 import csv
 from dataclasses import dataclass
-from functools import cache
+from functools import cache, lru_cache
 from importlib import resources
+from pathlib import Path
 
 import polars as pl
 
@@ -404,3 +405,68 @@ def _with_municipality(step: pl.DataFrame, table: Municipalities) -> pl.DataFram
         pl.when(pl.col("_county_len").is_not_null()).then(pl.col("muni")).alias("muni"),
     )
     return pl.concat([direct, county.drop("_county_len")], how="vertical_relaxed")
+
+
+class TownMasterError(ValueError):
+    """The agency's 町字マスター cannot be read as configured (the message says why)."""
+
+
+#: 町字マスター columns (アドレス・ベース・レジストリ): current English names, then the older
+#: Japanese headers of the same file
+TOWN_MASTER_COLUMNS = {
+    "pref": ("pref", "都道府県名"),
+    "county": ("county", "郡名"),
+    "city": ("city", "市区町村名"),
+    "ward": ("ward", "政令市区名"),
+    "oaza_cho": ("oaza_cho", "大字・町名"),
+    "koaza": ("koaza", "小字名"),
+}
+
+
+def known_towns(path: str) -> pl.DataFrame:
+    """The 町字 an agency's 町字マスター knows: distinct ``city`` and ``town_name`` as the
+    address parse reads them (so 一丁目 / 三田 / 大字 fold the same way on every side).
+
+    Each row's 大字・町名 is known, and so is 大字・町名 + 小字名 where a 小字 is given.
+    Read once per file version.
+    """
+    file = Path(path)
+    stamp = file.stat().st_mtime_ns if file.exists() else None
+    return _known_towns(path, stamp)
+
+
+@lru_cache(maxsize=4)
+def _known_towns(path: str, stamp: int | None) -> pl.DataFrame:
+    del stamp  # part of the cache key only
+    name = Path(path).name
+    try:
+        raw = pl.read_csv(path, infer_schema=False, encoding="utf8-lossy")
+    except (OSError, pl.exceptions.PolarsError) as e:
+        raise TownMasterError(f"町字マスター「{name}」を読めません: {e}") from None
+    raw = raw.rename({c: c.lstrip("\ufeff") for c in raw.columns})
+    picked, missing = {}, []
+    for key, names in TOWN_MASTER_COLUMNS.items():
+        found = next((c for c in names if c in raw.columns), None)
+        if found is None:
+            missing.append(" または ".join(names))
+        else:
+            picked[key] = pl.col(found).fill_null("")
+    if missing:
+        raise TownMasterError(f"町字マスター「{name}」に列がありません: {'、'.join(missing)}")
+    parts = raw.select(**picked).filter(pl.col("oaza_cho") != "")
+    head = pl.concat_str([pl.col("pref"), pl.col("county"), pl.col("city"), pl.col("ward")])
+    # a number after the name ends the 町字 as the parse reads it
+    addresses = pl.concat(
+        [
+            parts.select((head + pl.col("oaza_cho") + pl.lit("1")).alias("a")),
+            parts.filter(pl.col("koaza") != "").select(
+                (head + pl.col("oaza_cho") + pl.col("koaza") + pl.lit("1")).alias("a")
+            ),
+        ]
+    )["a"].unique()
+    parsed = parse_addresses(addresses)
+    return (
+        parsed.filter(pl.col("city").is_not_null() & (pl.col("town_name") != ""))
+        .select("city", "town_name")
+        .unique()
+    )

@@ -7,9 +7,11 @@ Columns they read (one row per 点検対象 record with its 住基ネット resu
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import polars as pl
 
-from pipelines.matching.address import numbers_agree, split_addresses
+from pipelines.matching.address import known_towns, numbers_agree, split_addresses
 from pipelines.matching.levels import Comparison, ElseLevel, Level, NullLevel, not_held
 from pipelines.matching.normalize import (
     join_forms,
@@ -128,6 +130,26 @@ def _prepare_addresses(frame: pl.DataFrame) -> pl.DataFrame:
     return split_addresses(frame, {"biz_address": "biz_addr", "juki_address": "juki_addr"})
 
 
+def _prepare_with_master(master: str) -> Callable[[pl.DataFrame], pl.DataFrame]:
+    """Addresses split, plus ``{side}_addr_town_listed``: the side's 町字 is in the agency's
+    町字マスター (looked up by 政令市/市区町村 and the whole 町字 name)."""
+
+    def prepare(frame: pl.DataFrame) -> pl.DataFrame:
+        frame = _prepare_addresses(frame)
+        if "biz_addr_town_listed" in frame.columns:
+            return frame
+        listed = known_towns(master).with_columns(pl.lit(True).alias("_listed"))
+        for side in ("biz", "juki"):
+            keys = [f"{side}_addr_city", f"{side}_addr_town_name"]
+            joined = frame.select(keys).join(
+                listed, left_on=keys, right_on=["city", "town_name"], how="left", maintain_order="left"
+            )
+            frame = frame.with_columns(joined["_listed"].fill_null(False).alias(f"{side}_addr_town_listed"))
+        return frame
+
+    return prepare
+
+
 def _same_full_address() -> pl.Expr:
     return _eq("biz_addr_full", "juki_addr_full")
 
@@ -185,8 +207,10 @@ def town_comparison(settings: MatchSettings | None = None) -> Comparison:
     agree; that level is kept by default but told apart from a 町字 that agrees whole, so
     staff see it (本町通 ≈ 本町). ``town_whole_name`` drops it (strict)."""
     whole_name = settings is not None and settings.town_whole_name
+    master = settings.town_master_file if settings is not None else None
     known = pl.col("biz_addr_muni").is_not_null() & pl.col("juki_addr_muni").is_not_null()
     numbers = numbers_agree("biz_addr", "juki_addr")
+    prefix = known & _eq("biz_addr_town_key", "juki_addr_town_key") & numbers
     levels = [
         NullLevel("biz_address", "juki_address"),
         Level(
@@ -200,18 +224,26 @@ def town_comparison(settings: MatchSettings | None = None) -> Comparison:
             known & _eq("biz_addr_town_name", "juki_addr_town_name") & numbers,
         ),
     ]
+    if master and not whole_name:
+        levels.append(
+            Level(
+                Judgement.DIFFERENT,
+                "前方2文字は一致するが、両側とも町字マスターにある別の町字",
+                prefix & pl.col("biz_addr_town_listed") & pl.col("juki_addr_town_listed"),
+            )
+        )
     if not whole_name:
         levels.append(
             Level(
                 VAR,
                 "町字の前方2文字と数字の並びが一致（マニュアル脚注11・12）。町字の3文字目以降は異なる",
-                known & _eq("biz_addr_town_key", "juki_addr_town_key") & numbers,
+                prefix,
                 note=PREFIX_ONLY,
             )
         )
     return Comparison(
         field=Field.TOWN,
-        prepare=_prepare_addresses,
+        prepare=_prepare_with_master(master) if master else _prepare_addresses,
         blank_sides=("biz_address", "juki_address"),
         levels=(*levels, ElseLevel()),
         notes=(
@@ -223,6 +255,7 @@ def town_comparison(settings: MatchSettings | None = None) -> Comparison:
             "市区町村を判別できない住所は、町字以下も同じ表記のときだけ一致とする",
             "建物名・部屋番号は比較しない（片方にしかないことが多いため）。"
             "末尾に続く3桁以上の番号（1-1-1-201）も部屋番号とみなす",
+            "町字マスター（town_master_file）を指定すると、両側ともマスターにある別の町字は不一致",
             "町字全体で比較する設定（town_whole_name）では前方2文字だけの一致は不一致"
             if whole_name
             else "前方2文字だけの一致は表記ゆれ一致とし、判定理由に「町字等（前方2文字のみ一致）」と示す",

@@ -6,6 +6,7 @@ import hashlib
 import json
 from dataclasses import asdict, dataclass
 from functools import cache
+from pathlib import Path
 from typing import Any
 
 from pipelines.matching.itaiji import load_itaiji
@@ -28,6 +29,8 @@ class MatchSettings:
     itaiji_sha256: str
     mj_list_file: str | None = None
     town_whole_name: bool = False
+    town_master_file: str | None = None
+    town_master_sha256: str | None = None
     rules_version: str = RULES_VERSION
 
     @classmethod
@@ -49,6 +52,8 @@ class MatchSettings:
             itaiji_sha256=digest,
             mj_list_file=options.mj_list_file,
             town_whole_name=options.town_whole_name,
+            town_master_file=options.town_master_file,
+            town_master_sha256=_file_sha256(options.town_master_file),
         )
 
     def itaiji(self) -> dict[str, str]:
@@ -68,6 +73,18 @@ class MatchSettings:
     def rules_sha256(self) -> str:
         """SHA-256 of the compiled rules (see ``causes.rules_fingerprint``)."""
         return _rules_sha256(self)
+
+
+def _file_sha256(path: str | None) -> str | None:
+    """SHA-256 of a configured file (None when not configured; a missing file is reported
+    when it is read)."""
+    if not path or not Path(path).is_file():
+        return None
+    digest = hashlib.sha256()
+    with Path(path).open("rb") as fh:
+        for block in iter(lambda: fh.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
 
 
 @cache

@@ -233,3 +233,62 @@ def test_every_pair_names_its_source_kind() -> None:
     rows = [line.split(",") for line in text.splitlines()[1:]]
     assert {r[2] for r in rows} <= kinds
     assert len(rows) == len(builtin_itaiji())  # one row per variant
+
+
+# ---- the agency's 町字マスター tells an unknown 町字 from a different one ------------------
+
+
+def _master(tmp_path, header: str = "english") -> str:
+    columns = {
+        "english": ["lg_code", "machiaza_id", "pref", "county", "city", "ward", "oaza_cho", "chome", "koaza"],
+        "japanese": [
+            "全国地方公共団体コード",
+            "町字id",
+            "都道府県名",
+            "郡名",
+            "市区町村名",
+            "政令市区名",
+            "大字・町名",
+            "丁目名",
+            "小字名",
+        ],
+    }[header]
+    rows = [
+        ["392014", "0001001", "高知県", "", "高知市", "", "大森東", "", ""],
+        ["392014", "0002001", "高知県", "", "高知市", "", "大森中", "", ""],
+        ["392014", "0003001", "高知県", "", "高知市", "", "本町", "一丁目", ""],
+        ["392014", "0004000", "高知県", "", "高知市", "", "本町通", "", ""],
+    ]
+    path = tmp_path / f"mt_town_{header}.csv"
+    path.write_text("\n".join(",".join(r) for r in [columns, *rows]) + "\n", encoding="utf-8-sig")
+    return str(path)
+
+
+@pytest.mark.parametrize("header", ["english", "japanese"])
+def test_a_town_master_tells_two_known_towns_apart(tmp_path, header) -> None:
+    spec = JimuSpec.model_validate({"name": "テスト", "holds": {}})
+    settings = MatchSettings.build("t", spec, MatchingOptions(town_master_file=_master(tmp_path, header)))
+    rows = [
+        # both in the master and different: not the same 町字, whatever the first 2 characters
+        {"biz": {"address": "高知県高知市大森中1-1"}, "juki": {"address": "高知県高知市大森東1-1"}},
+        {"biz": {"address": "高知県高知市本町通1-1-1"}, "juki": {"address": "高知県高知市本町一丁目1番1号"}},
+        # one side not in the master (a variant or an old name): the manual's tolerance stays
+        {"biz": {"address": "高知県高知市大森ひがし1-1"}, "juki": {"address": "高知県高知市大森東1-1"}},
+        # the same known 町字
+        {"biz": {"address": "高知県高知市本町1-1-1"}, "juki": {"address": "高知県高知市本町一丁目1番1号"}},
+    ]
+    got = run(rows, settings)
+    assert [r["judgement_town"] for r in got] == [D, D, V, V]
+    assert "町字マスター" in got[0]["level_town"]
+    assert PREFIX_ONLY in got[2]["grade_reason"]
+    assert settings.town_master_sha256 is not None
+    assert settings.digest() != MatchSettings.build("t", spec, MatchingOptions()).digest()
+
+
+def test_a_town_master_without_its_columns_is_refused(tmp_path) -> None:
+    from pipelines.matching.address import TownMasterError, known_towns
+
+    bad = tmp_path / "mt_town.csv"
+    bad.write_text("lg_code,pref,city\n392014,高知県,高知市\n", encoding="utf-8")
+    with pytest.raises(TownMasterError, match="大字・町名"):
+        known_towns(str(bad))
