@@ -7,7 +7,12 @@ sequence of numbers agrees (``1丁目1番1号`` = ``1-1-1`` = ``一丁目一番�
 Choices where the rule is silent (a careful checker's reading, documented in the README):
 
 * ヶ/ケ/ヵ/が and の/ノ/之 are spelling variants, folded before comparing; a leading 大字/字
-  is dropped from the 町字.
+  is dropped from the 町字, and so is の between a one-character 町字 and its number
+  (ハの74 = ハ74). The 町字 is also folded for 異体字 (the names' table: 檜/桧, 彌/弥) and
+  lookalikes (``address_variants.csv``: 莵/菟, 冝/宜); 巿 (U+5DFF) is 市 everywhere.
+* 町字 agreement has two strengths: the whole 町字 name (the address proper without its
+  numbers) agrees, or only its first 2 characters do (the manual's tolerance, shown as such;
+  see ``comparisons.town_comparison``).
 * 郡 may be written or omitted (上川郡東川町 = 東川町); names that contain 郡 themselves
   (郡山市, 蒲郡市 …) are found before any 郡 is stripped. Where the 都道府県 is written, the
   市区町村 is looked up in that prefecture first, so 府中市 of 東京都 and of 広島県 differ.
@@ -15,11 +20,13 @@ Choices where the rule is silent (a careful checker's reading, documented in the
   two different wards of the same city differ.
 * Kanji numerals (with 十/百/千, and positional 一〇一) become digits on both sides alike, so a
   town name such as 三田 or 十日町 turns into 3田 / 10日町 on both sides and still compares
-  equal. 丁目/番地/番/号/の and every kind of hyphen only separate numbers.
+  equal. 丁目 (also written 町目)/番地/番/号/の/ノ and every kind of hyphen only separate numbers.
 * A 町字 of one character (原123番地) compares that character, not the first digit.
 * Building names and room numbers are not compared, since they are often on one side only:
   the number sequence stops at a space, katakana, Latin letters or a bracket after the first
-  number, or at a kanji word right after a complete number (``1-1-1高知ビル3階``). A room
+  number, after 号, at a kanji word right after a complete number (``1-1-1高知ビル3階``), or
+  at a kanji numeral glued to a number that begins a name (``2-1三田ビル`` is 2-1, while
+  ``2番三号`` is 2-3). Katakana ケ/ツ inside a 町字 (三ケ月, 三ツ境) do not stop it. A room
   number written as one more hyphenated number (``1-1-1-201``, 3 digits or more) is a
   building part too (see ``numbers_agree``).
 * An address whose 市区町村 is not in the table (an old name, an address abroad) can only be
