@@ -10,6 +10,8 @@ Choices where the rule is silent (a careful checker's reading, documented in the
   is dropped from the 町字, and so is の between a one-character 町字 and its number
   (ハの74 = ハ74). The 町字 is also folded for 異体字 (the names' table: 檜/桧, 彌/弥) and
   lookalikes (``address_variants.csv``: 莵/菟, 冝/宜); 巿 (U+5DFF) is 市 everywhere.
+* Kyoto's street notation (寺町通御池上る上本能寺前町) is read as the 町字 after the last
+  direction word (上る/下る/東入/西入), so it meets the plain 町字 (上本能寺前町).
 * 町字 agreement has two strengths: the whole 町字 name (the address proper without its
   numbers) agrees, or only its first 2 characters do (the manual's tolerance, shown as such;
   see ``comparisons.town_comparison``).
@@ -92,6 +94,9 @@ _GLUED_NAME = (
     + _NOT_NAME
     + r"]]|番町)"
 )
+# Kyoto's street notation before the 町字 (寺町通御池上る上本能寺前町): the 町字 is what follows
+# the last direction word, so both ways of writing the address compare alike
+_KYOTO_STREET = r"^[^0-9]*(?:上る|下る|上ル|下ル|東入る|西入る|東入ル|西入ル|東入|西入)"
 # a space after 丁目/番地/番/の/- and before the next number is not the start of a building
 _SPACED_NUMBER = r"((?:[0-9]|" + _KANJI_NUMERAL + r")(?:丁目|番地|番|の|-))\s+([0-9]|" + _KANJI_NUMERAL + ")"
 # what the numbers and their separators are made of (removed to leave the 町字 name)
@@ -325,6 +330,7 @@ def _town_parts(towns: pl.Series) -> pl.DataFrame:
     folded = (
         pl.col("_town")
         .str.replace_many(address_variants("town"))
+        .str.replace(_KYOTO_STREET, "")
         .str.replace_all(_SPACED_NUMBER, "${1}${2}")
         .str.replace_all(_GLUED_NAME, "${1} ${2}${3}")
     )

@@ -69,6 +69,16 @@ SAME_ADDRESS = [
         "東京都千代田区三番町２番地４三番町ＫＳビル１０階",
         "東京都千代田区三番町2-4",
     ),
+    (
+        "Kyoto street notation (geolonia)",
+        "京都府京都市中京区寺町通御池上る上本能寺前町488番地",
+        "京都府京都市中京区上本能寺前町488",
+    ),
+    (
+        "Kyoto street notation, two directions (geolonia)",
+        "京都府京都市東山区大和大路通三条下る東入若松町393",
+        "京都府京都市東山区若松町393",
+    ),
     ("巿 (U+5DFF) for 市 (geolonia)", "千葉県巿川巿巿川1丁目", "千葉県市川市市川一丁目"),
     (
         "ヶ/ケ in the 町字 (geolonia)",
@@ -108,6 +118,11 @@ DIFFERENT_ADDRESS = [
         "神奈川県横浜市瀬谷区三ツ境107-5",
     ),
     ("different lots in 三ケ月 (addresses.csv)", "千葉県松戸市三ケ月1210-1", "千葉県松戸市三ケ月1256-1"),
+    (
+        "Kyoto street notation before another 町字",
+        "京都府京都市中京区寺町通御池上る上本能寺前町488",
+        "京都府京都市中京区下本能寺前町488",
+    ),
     ("町字 of a kanji numeral and another character", "東京都港区三田1-2-3", "東京都港区三原1-2-3"),
     ("巿 folded, but another 市", "千葉県巿川巿巿川1丁目", "千葉県市原市市川1丁目"),
 ]
