@@ -96,7 +96,12 @@ _GLUED_NAME = (
 )
 # Kyoto's street notation before the 町字 (寺町通御池上る上本能寺前町): the 町字 is what follows
 # the last direction word, so both ways of writing the address compare alike
-_KYOTO_STREET = r"^[^0-9]*(?:上る|下る|上ル|下ル|東入る|西入る|東入ル|西入ル|東入|西入)"
+# the direction words: 上る/下る (and ル forms), 東入/西入 only after a 通 or a 上る/下る, since
+# 東入部 and 西入部 (福岡市早良区) are 町字 of their own
+_KYOTO_STREET = (
+    r"^(?:[^0-9]*(?:上る|下る|上ル|下ル)(?:東入る?|西入る?|東入ル|西入ル)?"
+    r"|[^0-9]*通[^0-9]*?(?:東入る?|西入る?|東入ル|西入ル))"
+)
 # a space after 丁目/番地/番/の/- and before the next number is not the start of a building
 _SPACED_NUMBER = r"((?:[0-9]|" + _KANJI_NUMERAL + r")(?:丁目|番地|番|の|-))\s+([0-9]|" + _KANJI_NUMERAL + ")"
 # what the numbers and their separators are made of (removed to leave the 町字 name)

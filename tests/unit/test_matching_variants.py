@@ -79,6 +79,11 @@ SAME_ADDRESS = [
         "京都府京都市東山区大和大路通三条下る東入若松町393",
         "京都府京都市東山区若松町393",
     ),
+    (
+        "Kyoto street notation with 東入 after 通 (geolonia)",
+        "京都府京都市中京区錦小路通大宮東入七軒町466",
+        "京都府京都市中京区七軒町466",
+    ),
     ("巿 (U+5DFF) for 市 (geolonia)", "千葉県巿川巿巿川1丁目", "千葉県市川市市川一丁目"),
     (
         "ヶ/ケ in the 町字 (geolonia)",
@@ -122,6 +127,16 @@ DIFFERENT_ADDRESS = [
         "Kyoto street notation before another 町字",
         "京都府京都市中京区寺町通御池上る上本能寺前町488",
         "京都府京都市中京区下本能寺前町488",
+    ),
+    (
+        "東入部 and 西入部 are 町字, not directions",
+        "福岡県福岡市早良区東入部1-2",
+        "福岡県福岡市早良区西入部1-2",
+    ),
+    (
+        "Kyoto street notation after 通 before another 町字",
+        "京都府京都市中京区錦小路通大宮東入七軒町466",
+        "京都府京都市中京区八軒町466",
     ),
     ("町字 of a kanji numeral and another character", "東京都港区三田1-2-3", "東京都港区三原1-2-3"),
     ("巿 folded, but another 市", "千葉県巿川巿巿川1丁目", "千葉県市原市市川1丁目"),
