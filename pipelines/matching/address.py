@@ -155,12 +155,21 @@ def municipalities() -> Municipalities:
 
 @cache
 def address_variants(scope: str) -> dict[str, str]:
-    """Lookalike characters written in addresses (``address_variants.csv``): ``whole`` for the
-    whole address (巿 → 市), ``town`` for the 町字 part only; ``town`` also takes the 異体字
-    table used for names (檜 → 桧, 彌 → 弥), since 町字 carry old forms as names do."""
+    """Lookalike characters written in addresses (``address_variants.csv``).
+
+    ``whole``: for finding the 都道府県 and 市区町村 (巿 → 市, and the 異体字 outside JIS X 0208:
+    﨑 → 崎). ``town``: for the 町字 part, which also takes the whole 異体字 table used for names
+    (檜 → 桧, 彌 → 弥), since 町字 carry old forms as names do.
+    """
     text = resources.files("schemas").joinpath("data/address_variants.csv").read_text(encoding="utf-8")
     rows = list(csv.DictReader(text.splitlines()))
     table = {r["variant"]: r["standard"] for r in rows if r["scope"] == "whole"}
+    # variants outside JIS X 0208 (﨑, 髙) never occur in the table's official names: folded
+    # everywhere, so 長﨑市 finds 長崎市
+    itaiji = resources.files("schemas").joinpath("data/itaiji.csv").read_text(encoding="utf-8")
+    for row in csv.DictReader(itaiji.splitlines()):
+        if row["kind"] == "outside_jis0208":
+            table.setdefault(row["variant"], row["standard"])
     if scope == "town":
         table = builtin_itaiji() | table | {r["variant"]: r["standard"] for r in rows if r["scope"] == "town"}
     return table
@@ -246,7 +255,6 @@ def parse_addresses(addresses: pl.Series) -> pl.DataFrame:
     ``split_addresses``); a null address has null parts."""
     table = municipalities()
     step = with_nfkc(pl.DataFrame({"_address": addresses}).with_row_index("_row"), "_address", "_t")
-    step = step.with_columns(pl.col("_t").str.replace_many(address_variants("whole")))
     # spaces before the first number are noise (高知県 高知市 本町); after it they start the
     # building part, so they are kept (as one space) until the number sequence is cut
     has_space = pl.col("_t").str.contains(r"\s").fill_null(False)
@@ -260,7 +268,11 @@ def parse_addresses(addresses: pl.Series) -> pl.DataFrame:
     step = pl.concat([step.filter(~has_space), spaced])
     step = step.with_columns(pl.col("_t").str.replace_all(" ", "", literal=True).alias("full"))
 
-    head4, head3 = pl.col("full").str.slice(0, 4), pl.col("full").str.slice(0, 3)
+    # lookalikes (巿, 﨑) are folded for finding the 都道府県 and 市区町村 only: the text itself
+    # stays as written, so 一致 still means the same writing
+    whole = address_variants("whole")
+    folded_full = pl.col("full").str.replace_many(whole)
+    head4, head3 = folded_full.str.slice(0, 4), folded_full.str.slice(0, 3)
     prefs = pl.Series(sorted(table.prefectures)).implode()
     step = step.with_columns(
         pl.when(head4.is_in(prefs)).then(head4).when(head3.is_in(prefs)).then(head3).alias("pref")
@@ -286,7 +298,7 @@ def parse_addresses(addresses: pl.Series) -> pl.DataFrame:
     heads = _with_municipality(
         heads.with_columns(
             pl.col("pref").replace("", None),
-            pl.col("_words").str.replace_many(_FOLD_KE).alias("_rest_f"),
+            pl.col("_words").str.replace_many(_FOLD_KE).str.replace_many(whole).alias("_rest_f"),
         ),
         table,
     ).select("_head", "muni", "_muni_len")

@@ -84,6 +84,9 @@ SAME_ADDRESS = [
         "京都府京都市中京区錦小路通大宮東入七軒町466",
         "京都府京都市中京区七軒町466",
     ),
+    ("﨑 (outside JIS X 0208) in the 都道府県 and 市区町村", "長﨑県長﨑市桜町2-22", "長崎県長崎市桜町2-22"),
+    ("髙 in the 市区町村", "高知県髙知市本町1-1-1", "高知県高知市本町1-1-1"),
+    ("half-width ｹ in the 町字", "大阪府堺市北区東三国ｹ丘町１丁１－１", "大阪府堺市北区東三国ヶ丘町一丁1-1"),
     ("巿 (U+5DFF) for 市 (geolonia)", "千葉県巿川巿巿川1丁目", "千葉県市川市市川一丁目"),
     (
         "ヶ/ケ in the 町字 (geolonia)",
@@ -158,6 +161,22 @@ def test_two_writings_of_the_same_address_agree_fully(kind, biz, juki) -> None:
 def test_different_addresses_stay_apart(kind, biz, juki) -> None:
     row = judge(biz={"address": biz}, juki={"address": juki})
     assert not _equal(row), (kind, row["level_town"])
+
+
+def test_a_lookalike_is_a_variant_not_the_same_writing() -> None:
+    row = judge(biz={"address": "千葉県巿川巿巿川1丁目"}, juki={"address": "千葉県市川市市川1丁目"})
+    assert (row["judgement_municipality"], row["judgement_town"]) == (V, V)
+    row = judge(biz={"address": "長﨑県長﨑市桜町2-22"}, juki={"address": "長崎県長崎市桜町2-22"})
+    assert row["judgement_municipality"] == V
+
+
+def test_folding_the_whole_address_never_changes_an_official_name() -> None:
+    from pipelines.matching.address import address_variants, municipalities
+
+    whole = address_variants("whole")
+    table = municipalities()
+    for name in table.names | table.prefectures:
+        assert not set(name) & set(whole), name
 
 
 def test_a_glued_building_name_is_cut_and_a_number_is_not() -> None:
