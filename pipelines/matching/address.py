@@ -92,7 +92,7 @@ _GLUED_NAME = (
     + _KANJI_NUMERAL
     + r")([\p{Han}&&[^"
     + _NOT_NAME
-    + r"]]|番町)"
+    + r"]]|番町|号棟|号館|号室)"
 )
 # Kyoto's street notation before the 町字 (寺町通御池上る上本能寺前町): the 町字 is what follows
 # the last direction word, so both ways of writing the address compare alike
@@ -102,8 +102,9 @@ _KYOTO_STREET = (
     r"^(?:[^0-9]*(?:上る|下る|上ル|下ル)(?:東入る?|西入る?|東入ル|西入ル)?"
     r"|[^0-9]*通[^0-9]*?(?:東入る?|西入る?|東入ル|西入ル))"
 )
-# a space after 丁目/番地/番/の/- and before the next number is not the start of a building
-_SPACED_NUMBER = r"((?:[0-9]|" + _KANJI_NUMERAL + r")(?:丁目|番地|番|の|-))\s+([0-9]|" + _KANJI_NUMERAL + ")"
+# a space after 丁目 and before the next number is not the start of a building (after 番地 it
+# may be: 1番地 301号室)
+_SPACED_NUMBER = r"((?:[0-9]|" + _KANJI_NUMERAL + r")丁目)\s+([0-9]|" + _KANJI_NUMERAL + ")"
 # what the numbers and their separators are made of (removed to leave the 町字 name)
 _NUMBER_PARTS = r"[0-9]+|丁目|番地|番|号|の|" + _DASH_CLASS
 # 丁目 as people write it after a number (一町目, 2丁め)
