@@ -228,18 +228,36 @@ def ui(
     home: HomeOption = None,
     port: Annotated[int, typer.Option("--port", help="ポート番号")] = 3000,
     host: Annotated[str, typer.Option("--host", help="待ち受けアドレス（既定は自端末のみ）")] = "127.0.0.1",
+    read_only: Annotated[
+        bool,
+        typer.Option(
+            "--read-only",
+            help="監査用: 閲覧のみ（実行・再実行・スケジュールやセンサーの切り替えはできない）",
+        ),
+    ] = False,
 ) -> None:
-    """Dagster の画面を開く（dagster dev、既定で 127.0.0.1 のみで待ち受け）。"""
+    """Dagster の画面を開く（既定で 127.0.0.1 のみで待ち受け）。監査担当者は --read-only で開く。"""
     from assets.instance import ensure_home
 
     h = resolve_home(home)
     ensure_home(h.path)
     env = {**os.environ, "DAGSTER_HOME": str(h.path), "DAGSTER_DISABLE_TELEMETRY": "yes"}
-    exe = shutil.which("dagster") or sys.executable
-    args = [exe] if exe != sys.executable else [exe, "-m", "dagster"]
-    args += ["dev", "-m", "assets.definitions", "-h", host, "-p", str(port)]
+    args = ui_command(host=host, port=port, read_only=read_only)
     typer.echo(f"DAGSTER_HOME={h.path} {' '.join(args[1:])}")
     os.execvpe(args[0], args, env)
+
+
+def ui_command(*, host: str, port: int, read_only: bool) -> list[str]:
+    """The command ``tenken ui`` runs: ``dagster dev`` (webserver + daemon: schedules and sensors
+    run), or for auditors Dagster's own read-only webserver alone (nothing can be launched or
+    turned on/off, and no daemon starts work)."""
+    if read_only:
+        exe = shutil.which("dagster-webserver")
+        args = [exe] if exe else [sys.executable, "-m", "dagster_webserver"]
+        return [*args, "-m", "assets.definitions", "-h", host, "-p", str(port), "--read-only"]
+    exe = shutil.which("dagster") or sys.executable
+    args = [exe] if exe != sys.executable else [exe, "-m", "dagster"]
+    return [*args, "dev", "-m", "assets.definitions", "-h", host, "-p", str(port)]
 
 
 from tenken import cases_cli  # noqa: E402 - `tenken cases …` reuses the options defined above
