@@ -247,6 +247,31 @@ def ui(
     os.execvpe(args[0], args, env)
 
 
+@app.command()
+def evidence(
+    agency: AgencyOption,
+    jimu: JimuOption,
+    open_: Annotated[bool, typer.Option("--open", help="既定のブラウザで開く")] = False,
+    home: HomeOption = None,
+) -> None:
+    """証跡一覧（Great Expectations Data Docs）のパスを表示する（--open でブラウザで開く）。"""
+    from pipelines.home import HomeLayout
+    from pipelines.ops.evidence import INDEX_FILE
+
+    h = resolve_home(home)
+    index = HomeLayout(h.path).evidence_dir(agency, jimu) / INDEX_FILE
+    if not index.is_file():
+        typer.echo(
+            f"{agency} {jimu} の証跡はまだありません（tenken request / match の後に作られます）", err=True
+        )
+        raise typer.Exit(2)
+    typer.echo(str(index))
+    if open_:
+        import webbrowser
+
+        webbrowser.open(index.as_uri())
+
+
 def ui_command(*, host: str, port: int, read_only: bool) -> list[str]:
     """The command ``tenken ui`` runs: ``dagster dev`` (webserver + daemon: schedules and sensors
     run), or for auditors Dagster's own read-only webserver alone (nothing can be launched or
