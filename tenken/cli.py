@@ -238,9 +238,13 @@ def ui(
 ) -> None:
     """Dagster の画面を開く（既定で 127.0.0.1 のみで待ち受け）。監査担当者は --read-only で開く。"""
     from assets.instance import ensure_home
+    from tenken.fonts import font_warning
 
     h = resolve_home(home)
     ensure_home(h.path)
+    warning = font_warning()
+    if warning:
+        typer.echo(warning, err=True)
     env = {**os.environ, "DAGSTER_HOME": str(h.path), "DAGSTER_DISABLE_TELEMETRY": "yes"}
     args = ui_command(host=host, port=port, read_only=read_only)
     typer.echo(f"DAGSTER_HOME={h.path} {' '.join(args[1:])}")

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 
+import dagster as dg
 import pytest
 
 from assets.definitions import defs
@@ -38,3 +39,21 @@ def test_every_asset_and_every_check_has_a_japanese_description() -> None:
     for check in checks:
         spec = graph.get_check_spec(check)
         assert spec.description and JAPANESE.search(spec.description), check
+
+
+#: the six stages and the label the lineage graph shows under each node (its description's start)
+STAGE_LABELS = {
+    "extract": "抽出",
+    "inquiry_request": "住基照会要求",
+    "inquiry_result": "照会結果",
+    "match_result": "照合",
+    "mismatch_review": "不一致確認",
+    "periodic_report": "定期報告",
+}
+
+
+def test_each_stage_node_is_labelled_with_its_japanese_name() -> None:
+    graph = defs.resolve_asset_graph()
+    for asset, label in STAGE_LABELS.items():
+        description = graph.get(dg.AssetKey(asset)).description or ""
+        assert description.startswith(label), (asset, description[:20])
