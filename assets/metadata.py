@@ -15,6 +15,7 @@ from __future__ import annotations
 from typing import Any
 
 import dagster as dg
+import pandera.polars as pa
 import polars as pl
 
 from pipelines.privacy import scrub
@@ -88,3 +89,58 @@ def counts_metadata(counts: dict[str, int], prefix: str = "") -> dict[str, Any]:
 
 def column_schema(frame: pl.DataFrame) -> dg.TableSchema:
     return dg.TableSchema(columns=[dg.TableColumn(name, str(dtype)) for name, dtype in frame.schema.items()])
+
+
+def _contract_names() -> dict[str, str]:
+    """Code name → what the boundary files call it (the contract's Japanese column names)."""
+    from schemas import cases, extract, inquiry_result, match_result, mismatch_review
+
+    names: dict[str, str] = {}
+    for column in (*extract.F1_COLUMNS, *extract.F1B_COLUMNS, *inquiry_result.F3_COLUMNS):
+        names.setdefault(
+            column.name, column.contract + (f"（{column.description}）" if column.description else "")
+        )
+    pairs = (*match_result.F4_COLUMNS, *mismatch_review.CASE_COLUMNS, *cases.HISTORY_COLUMNS)
+    for contract, name in pairs:
+        names.setdefault(name, contract)
+    for staff in cases.CASE_STAFF_COLUMNS:
+        names.setdefault(staff.name, staff.contract)
+    return names
+
+
+#: columns no boundary file names, described here
+_OTHER_COLUMNS = {
+    "round_id": "点検回",
+    "extract_id": "取り込んだ F1（と F1b）の SHA-256 の先頭16桁",
+    "line": "F1 の物理行番号（見出しが1行目）",
+    "grade_rule": "判定に使った規則（判定ルール表の番号）",
+    "level_name": "氏名の一致の度合い",
+    "level_kana": "カナ氏名の一致の度合い",
+    "level_birth_date": "生年月日の一致の度合い",
+    "level_sex": "性別の一致の度合い",
+    "level_municipality": "市区町村の一致の度合い",
+    "level_town": "町字等の一致の度合い",
+    "number_shared_by": "同じ個人番号が紐付いている他の宛名番号",
+    "move_date": "異動年月日",
+}
+
+
+def column_descriptions(model: type[pa.DataFrameModel]) -> dict[str, str]:
+    """Every column of a stage's pandera model with its Japanese description: the model's own
+    ``Field(description=...)`` first, else the contract's column name."""
+    contract = _contract_names()
+    return {
+        name: column.description or contract.get(name) or _OTHER_COLUMNS.get(name, "")
+        for name, column in model.to_schema().columns.items()
+    }
+
+
+def described_column_schema(frame: pl.DataFrame, model: type[pa.DataFrameModel]) -> dg.TableSchema:
+    """``column_schema`` with each column's description from the pandera model (shown in the UI)."""
+    described = column_descriptions(model)
+    return dg.TableSchema(
+        columns=[
+            dg.TableColumn(name, str(dtype), description=described.get(name) or None)
+            for name, dtype in frame.schema.items()
+        ]
+    )

@@ -1,9 +1,18 @@
-"""The one partitioning of tenken: agency (地方公共団体コード) × 事務 (slug).
+"""The one partitioning of tenken: one partition per agency (地方公共団体コード) × 事務 that exists.
 
-Both dimensions are dynamic. Agencies are registered when their files arrive (inbox
-sensor) or when the CLI is used; 事務 keys come from the 事務 table in tenken.yaml and are
-registered the same way, so an agency that adds a 事務 by configuration never edits code.
-Keys are validated before registration (check digit; known 事務).
+A single dynamic dimension whose keys name the combination, ``<団体コード>|<事務スラッグ>``
+(e.g. ``392014|kaigo_hoken``). Two crossed dimensions would make the UI list every agency
+with every 事務 (3 agencies × 4 事務 = 12 partitions, 8 of them "missing" although they never
+existed); one key per real combination lists only what exists.
+
+The key format is stable and readable: the 6-digit code, ``|``, the 事務 slug from
+tenken.yaml (slugs are ``[a-z0-9_]``, so ``|`` never occurs inside one). It is also the
+string form Dagster gave the former two-dimensional keys, so run history recorded before this
+change names the same partitions.
+
+Keys are registered when files arrive (inbox sensor), when the recheck calendar starts a
+round, or when the CLI is used; the caller validates agency and 事務 first (check digit;
+known 事務). This module is the single place that builds, parses, registers and looks up keys.
 """
 
 from __future__ import annotations
@@ -13,12 +22,12 @@ from dataclasses import dataclass
 
 import dagster as dg
 
-AGENCY = "agency"
-JIMU = "jimu"
+#: the name of the dynamic partitions definition (what the UI and the instance call it)
+INSPECTION = "inspection"
+#: between the agency code and the 事務 slug in a partition key
+SEPARATOR = "|"
 
-agency_partitions = dg.DynamicPartitionsDefinition(name=AGENCY)
-jimu_partitions = dg.DynamicPartitionsDefinition(name=JIMU)
-inspection_partitions = dg.MultiPartitionsDefinition({AGENCY: agency_partitions, JIMU: jimu_partitions})
+inspection_partitions = dg.DynamicPartitionsDefinition(name=INSPECTION)
 
 
 @dataclass(frozen=True)
@@ -26,26 +35,37 @@ class PartitionScope:
     agency: str
     jimu: str
 
+    def __post_init__(self) -> None:
+        if not self.agency or not self.jimu or SEPARATOR in self.agency + self.jimu:
+            raise ValueError(
+                f"団体コードと事務は空でなく '{SEPARATOR}' を含まないこと（{self.agency!r}, {self.jimu!r}）"
+            )
+
     @property
-    def key(self) -> dg.MultiPartitionKey:
-        return dg.MultiPartitionKey({AGENCY: self.agency, JIMU: self.jimu})
+    def key(self) -> str:
+        """The partition key: ``<団体コード>|<事務スラッグ>``."""
+        return f"{self.agency}{SEPARATOR}{self.jimu}"
+
+    @classmethod
+    def parse(cls, key: str) -> PartitionScope:
+        """The scope a partition key names (the inverse of :attr:`key`)."""
+        agency, sep, jimu = key.partition(SEPARATOR)
+        if not sep:
+            raise ValueError(f"区分キーは <団体コード>{SEPARATOR}<事務> の形式です: {key!r}")
+        return cls(agency, jimu)
 
 
 def partition_scope(context: dg.AssetExecutionContext) -> PartitionScope:
     """The agency and 事務 of the partition being materialized, as plain strings."""
-    key = context.partition_key
-    assert isinstance(key, dg.MultiPartitionKey)
-    dims = key.keys_by_dimension
-    return PartitionScope(agency=dims[AGENCY], jimu=dims[JIMU])
+    return PartitionScope.parse(context.partition_key)
 
 
-def _new_keys(instance: dg.DagsterInstance, scopes: Iterable[PartitionScope]) -> dict[str, list[str]]:
-    """Per dimension, the keys of ``scopes`` the instance does not hold yet (sorted)."""
-    scopes = list(scopes)
-    wanted = {AGENCY: {s.agency for s in scopes}, JIMU: {s.jimu for s in scopes}}
-    return {
-        dim: sorted(keys - set(instance.get_dynamic_partitions(dim))) for dim, keys in wanted.items() if keys
-    }
+def _new_keys(instance: dg.DagsterInstance, scopes: Iterable[PartitionScope]) -> list[str]:
+    """The keys of ``scopes`` the instance does not hold yet (sorted, each once)."""
+    wanted = {s.key for s in scopes}
+    if not wanted:
+        return []
+    return sorted(wanted - set(instance.get_dynamic_partitions(INSPECTION)))
 
 
 def partition_requests(
@@ -53,20 +73,17 @@ def partition_requests(
 ) -> list[dg.AddDynamicPartitionsRequest]:
     """What a sensor returns to add the partitions of ``scopes`` that are new (the daemon
     adds them before it launches the runs)."""
-    definitions = {AGENCY: agency_partitions, JIMU: jimu_partitions}
     new = _new_keys(instance, scopes)
-    return [definitions[dim].build_add_request(keys) for dim, keys in new.items() if keys]
+    return [inspection_partitions.build_add_request(new)] if new else []
 
 
 def register(instance: dg.DagsterInstance, scope: PartitionScope) -> None:
     """Add the partition of ``scope`` if it is new (the caller has validated it)."""
-    for dim, keys in _new_keys(instance, [scope]).items():
-        if keys:
-            instance.add_dynamic_partitions(dim, keys)
+    new = _new_keys(instance, [scope])
+    if new:
+        instance.add_dynamic_partitions(INSPECTION, new)
 
 
 def is_known(instance: dg.DagsterInstance, scope: PartitionScope) -> bool:
     """Whether the partition of ``scope`` exists (some run has registered it)."""
-    return instance.has_dynamic_partition(AGENCY, scope.agency) and instance.has_dynamic_partition(
-        JIMU, scope.jimu
-    )
+    return instance.has_dynamic_partition(INSPECTION, scope.key)

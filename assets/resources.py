@@ -15,6 +15,7 @@ import polars as pl
 from pydantic import Field
 from upath import UPath
 
+from assets.partitions import SEPARATOR
 from pipelines.cases.store import CaseStore, store_url
 from pipelines.home import HomeLayout
 from pipelines.privacy import DIR_MODE, private_dir, private_file, write_private_parquet
@@ -74,6 +75,12 @@ class _PrivateParquet(dg.UPathIOManager):
     """
 
     extension = ".parquet"
+
+    def get_path_for_partition(
+        self, context: dg.InputContext | dg.OutputContext, path: UPath, partition: str
+    ) -> UPath:
+        """``392014|kaigo_hoken`` is stored at ``<asset>/392014/kaigo_hoken`` (one folder per agency)."""
+        return super().get_path_for_partition(context, path, partition.replace(SEPARATOR, "/"))
 
     def make_directory(self, path: UPath) -> None:
         private_dir(Path(str(path)))

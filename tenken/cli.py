@@ -228,18 +228,65 @@ def ui(
     home: HomeOption = None,
     port: Annotated[int, typer.Option("--port", help="ポート番号")] = 3000,
     host: Annotated[str, typer.Option("--host", help="待ち受けアドレス（既定は自端末のみ）")] = "127.0.0.1",
+    read_only: Annotated[
+        bool,
+        typer.Option(
+            "--read-only",
+            help="監査用: 閲覧のみ（実行・再実行・スケジュールやセンサーの切り替えはできない）",
+        ),
+    ] = False,
 ) -> None:
-    """Dagster の画面を開く（dagster dev、既定で 127.0.0.1 のみで待ち受け）。"""
+    """Dagster の画面を開く（既定で 127.0.0.1 のみで待ち受け）。監査担当者は --read-only で開く。"""
     from assets.instance import ensure_home
+    from tenken.fonts import font_warning
 
     h = resolve_home(home)
     ensure_home(h.path)
+    warning = font_warning()
+    if warning:
+        typer.echo(warning, err=True)
     env = {**os.environ, "DAGSTER_HOME": str(h.path), "DAGSTER_DISABLE_TELEMETRY": "yes"}
-    exe = shutil.which("dagster") or sys.executable
-    args = [exe] if exe != sys.executable else [exe, "-m", "dagster"]
-    args += ["dev", "-m", "assets.definitions", "-h", host, "-p", str(port)]
+    args = ui_command(host=host, port=port, read_only=read_only)
     typer.echo(f"DAGSTER_HOME={h.path} {' '.join(args[1:])}")
     os.execvpe(args[0], args, env)
+
+
+@app.command()
+def evidence(
+    agency: AgencyOption,
+    jimu: JimuOption,
+    open_: Annotated[bool, typer.Option("--open", help="既定のブラウザで開く")] = False,
+    home: HomeOption = None,
+) -> None:
+    """証跡一覧（Great Expectations Data Docs）のパスを表示する（--open でブラウザで開く）。"""
+    from pipelines.home import HomeLayout
+    from pipelines.ops.evidence import INDEX_FILE
+
+    h = resolve_home(home)
+    index = HomeLayout(h.path).evidence_dir(agency, jimu) / INDEX_FILE
+    if not index.is_file():
+        typer.echo(
+            f"{agency} {jimu} の証跡はまだありません（tenken request / match の後に作られます）", err=True
+        )
+        raise typer.Exit(2)
+    typer.echo(str(index))
+    if open_:
+        import webbrowser
+
+        webbrowser.open(index.as_uri())
+
+
+def ui_command(*, host: str, port: int, read_only: bool) -> list[str]:
+    """The command ``tenken ui`` runs: ``dagster dev`` (webserver + daemon: schedules and sensors
+    run), or for auditors Dagster's own read-only webserver alone (nothing can be launched or
+    turned on/off, and no daemon starts work)."""
+    if read_only:
+        exe = shutil.which("dagster-webserver")
+        args = [exe] if exe else [sys.executable, "-m", "dagster_webserver"]
+        return [*args, "-m", "assets.definitions", "-h", host, "-p", str(port), "--read-only"]
+    exe = shutil.which("dagster") or sys.executable
+    args = [exe] if exe != sys.executable else [exe, "-m", "dagster"]
+    return [*args, "dev", "-m", "assets.definitions", "-h", host, "-p", str(port)]
 
 
 from tenken import cases_cli  # noqa: E402 - `tenken cases …` reuses the options defined above

@@ -52,6 +52,7 @@ def _evidence(
     docs = workspace.layout(context.instance).evidence_dir(scope.agency, scope.jimu)
     outcome = evidence.validate(build(), docs, context.run.run_id)
     unmet = [{"対象": u.batch, "期待": u.meaning, "実際": u.observed} for u in outcome.unmet]
+    page = outcome.pages[0] if outcome.pages else outcome.index
     return dg.AssetCheckResult(
         passed=outcome.success,
         severity=dg.AssetCheckSeverity.ERROR,
@@ -59,16 +60,42 @@ def _evidence(
         if outcome.success
         else f"満たさない期待が {len(unmet)} 件あります",
         metadata={
-            "証跡（Data Docs）": dg.MetadataValue.path(
-                str(outcome.pages[0] if outcome.pages else outcome.index)
+            "期待ごとの結果": dg.MetadataValue.table(
+                [
+                    dg.TableRecord(
+                        {
+                            "対象": c.batch,
+                            "期待": c.meaning,
+                            "結果": "合格" if c.passed else "不合格",
+                            "観測値": c.observed,
+                        }
+                    )
+                    for c in outcome.checked
+                ],
+                schema=EXPECTATION_TABLE,
             ),
-            "証跡一覧": dg.MetadataValue.url(outcome.index.as_uri()),
-            "ページ": dg.MetadataValue.json([str(p) for p in outcome.pages]),
+            "検証時刻（日本時間）": outcome.validated_at,
             "期待の数": dg.MetadataValue.int(outcome.evaluated),
             "満たさない期待": dg.MetadataValue.json(unmet),
+            # paths as text: a browser will not open file:// links from the UI, but they can be copied
+            "証跡（Data Docs）": dg.MetadataValue.path(str(page)),
+            "証跡一覧": dg.MetadataValue.path(str(outcome.index)),
+            "証跡一覧を開くコマンド": f"tenken evidence --agency {scope.agency} --jimu {scope.jimu} --open",
+            "ページ": dg.MetadataValue.json([str(p) for p in outcome.pages]),
             "所要時間（秒）": dg.MetadataValue.float(round(outcome.seconds, 2)),
         },
     )
+
+
+#: the columns of 期待ごとの結果 (observed values are counts and flags: the suites see no resident data)
+EXPECTATION_TABLE = dg.TableSchema(
+    columns=[
+        dg.TableColumn("対象", "string", description="検証した集計（1行が何か）"),
+        dg.TableColumn("期待", "string", description="満たすべきこと"),
+        dg.TableColumn("結果", "string", description="合格 / 不合格"),
+        dg.TableColumn("観測値", "string", description="観測した値・件数"),
+    ]
+)
 
 
 def _check(asset: dg.AssetsDefinition, description: str, **ins: dg.AssetIn) -> Callable:

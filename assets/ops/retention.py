@@ -16,7 +16,7 @@ import dagster as dg
 from pydantic import Field
 
 from assets.metadata import Key, metadata_values
-from assets.partitions import AGENCY, JIMU, inspection_partitions
+from assets.partitions import PartitionScope
 from assets.resources import TenkenWorkspace
 from pipelines import clock
 from pipelines.cases.store import CaseStore, store_url
@@ -41,8 +41,8 @@ def _materializations(instance: dg.DagsterInstance, asset: str) -> Iterator[tupl
             mat = record.asset_materialization
             if mat is None or mat.partition is None or Key.ROUND not in mat.metadata:
                 continue
-            dims = inspection_partitions.get_partition_key_from_str(mat.partition).keys_by_dimension
-            key = RoundKey(dims[AGENCY], dims[JIMU], str(mat.metadata[Key.ROUND].value))
+            scope = PartitionScope.parse(mat.partition)
+            key = RoundKey(scope.agency, scope.jimu, str(mat.metadata[Key.ROUND].value))
             yield key, record.timestamp, metadata_values(mat)
         if not page.has_more:
             return

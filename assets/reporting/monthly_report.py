@@ -52,35 +52,54 @@ def monthly_report(
     month = context.partition_key[:7]
     layout = workspace.layout(context.instance)
     settings = workspace.settings(context.instance)
+    default_dir = layout.home / "reports" / month
     with case_store.open(context.instance) as store:
-        report = monthly.build_monthly_report(store, settings, month, prefecture=config.prefecture or None)
+        # always the all-agency report: a prefecture's roll-up never replaces the figures of the month
+        full = monthly.build_monthly_report(store, settings, month)
+        rollup = (
+            monthly.build_monthly_report(store, settings, month, prefecture=config.prefecture)
+            if config.prefecture
+            else None
+        )
         source = describe(store.url)
-    out_dir = Path(config.out_dir) if config.out_dir else layout.home / "reports" / month
-    files = monthly.write_report(report, out_dir)
+    chosen = Path(config.out_dir) if config.out_dir else default_dir
+    metadata = _report_metadata(full, monthly.write_report(full, default_dir if rollup else chosen), "")
+    if rollup is not None:
+        prefix = f"{PREFECTURE_PREFIX}{rollup.only_prefecture}/"
+        metadata |= _report_metadata(rollup, monthly.write_report(rollup, chosen), prefix)
+    yield dg.Output(
+        full.agency_jimu,
+        metadata={"dagster/row_count": full.agency_jimu.height, "対象月": month, **metadata, "出所": source},
+    )
+
+
+#: the metadata of a prefecture's roll-up (``tenken report --prefecture``) is kept apart from the
+#: all-agency figures under keys that begin with this and the prefecture code, e.g. ``都道府県 390003/``
+PREFECTURE_PREFIX = "都道府県 "
+
+
+def _report_metadata(report: monthly.MonthlyReport, files: monthly.ReportFiles, prefix: str) -> dict:
+    """The figures and file paths of one report, each key prefixed (empty: the all-agency report)."""
     figures = report.agency_jimu
     status_counts = dict(figures.group_by("status").len().iter_rows())
     total = figures.select(pl.col("in_scope", "grade_b", "grade_c", "confirmed", "mislinked").sum()).row(
         0, named=True
     )
-    yield dg.Output(
-        figures,
-        metadata={
-            "dagster/row_count": figures.height,
-            "対象月": month,
-            Key.AS_OF: report.as_of.isoformat(timespec="seconds"),
-            Key.MONTH_CLOSED: report.month_closed,
-            Key.AGENCY_JIMU_TABLE: dg.MetadataValue.md(report_files.markdown(figures, "agency_name")),
-            "都道府県別": dg.MetadataValue.md(report_files.markdown(report.prefecture, "prefecture_name")),
-            **{f"状況/{k}": dg.MetadataValue.int(v) for k, v in sorted(status_counts.items())},
-            "点検対象件数": dg.MetadataValue.int(int(total["in_scope"])),
-            "本人確認作業終了件数": dg.MetadataValue.int(int(total["confirmed"])),
-            "紐付け誤り件数": dg.MetadataValue.int(int(total["mislinked"])),
-            Key.REPORT_XLSX: dg.MetadataValue.path(str(files.xlsx)),
-            Key.REPORT_CSV: dg.MetadataValue.path(str(files.csv)),
-            Key.REPORT_CHART: dg.MetadataValue.path(str(files.chart)),
-            "出所": source,
-        },
-    )
+    entries: dict[str, Any] = {
+        "対象範囲": f"都道府県 {report.only_prefecture} の団体" if report.only_prefecture else "全団体",
+        Key.AS_OF: report.as_of.isoformat(timespec="seconds"),
+        Key.MONTH_CLOSED: report.month_closed,
+        Key.AGENCY_JIMU_TABLE: dg.MetadataValue.md(report_files.markdown(figures, "agency_name")),
+        "都道府県別": dg.MetadataValue.md(report_files.markdown(report.prefecture, "prefecture_name")),
+        **{f"状況/{k}": dg.MetadataValue.int(v) for k, v in sorted(status_counts.items())},
+        "点検対象件数": dg.MetadataValue.int(int(total["in_scope"])),
+        "本人確認作業終了件数": dg.MetadataValue.int(int(total["confirmed"])),
+        "紐付け誤り件数": dg.MetadataValue.int(int(total["mislinked"])),
+        Key.REPORT_XLSX: dg.MetadataValue.path(str(files.xlsx)),
+        Key.REPORT_CSV: dg.MetadataValue.path(str(files.csv)),
+        Key.REPORT_CHART: dg.MetadataValue.path(str(files.chart)),
+    }
+    return {prefix + key: value for key, value in entries.items()}
 
 
 monthly_report_job = dg.define_asset_job(

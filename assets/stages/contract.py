@@ -16,7 +16,7 @@ import pandera.errors
 import pandera.polars as pa
 import polars as pl
 
-from assets.metadata import column_schema, table_markdown
+from assets.metadata import described_column_schema, table_markdown
 from assets.partitions import PartitionScope, inspection_partitions
 from pipelines.errors import TenkenInputError
 from pipelines.files.csv_writer import write_csv_cp932
@@ -145,7 +145,7 @@ def checked_output(
         frame,
         metadata={
             "dagster/row_count": dg.MetadataValue.int(frame.height),
-            "dagster/column_schema": column_schema(frame),
+            "dagster/column_schema": described_column_schema(frame, model),
             **metadata,
         },
     )
@@ -166,7 +166,7 @@ def checked_lazy_output(
         frame,
         metadata={
             "dagster/row_count": dg.MetadataValue.int(rows),
-            "dagster/column_schema": column_schema(head),
+            "dagster/column_schema": described_column_schema(head, contract.model),
             **metadata,
         },
     )

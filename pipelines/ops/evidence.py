@@ -50,6 +50,7 @@ from typing import Any
 
 import polars as pl
 
+from pipelines import clock
 from pipelines.checkdigit import my_number_valid_expr
 from schemas.codes import Grade, Judgement, ResultCode, Scope
 
@@ -94,10 +95,22 @@ class Unmet:
 
 
 @dataclass(frozen=True)
+class Checked:
+    """One expectation as evaluated: what it means, whether it held, what was observed (counts)."""
+
+    batch: str
+    meaning: str
+    passed: bool
+    observed: str
+
+
+@dataclass(frozen=True)
 class EvidenceOutcome:
     success: bool
     evaluated: int
     unmet: tuple[Unmet, ...]
+    checked: tuple[Checked, ...]  # every expectation, in the order of the suite
+    validated_at: str  # JST, ISO 8601 to the second
     pages: tuple[Path, ...]  # one Data Docs page per batch
     index: Path
     seconds: float
@@ -522,10 +535,50 @@ _REMOTE = re.compile(
 _REMOTE_CSS = re.compile(r"""url\(\s*['"]?https?://[^)]*\)""", re.IGNORECASE)
 
 
-def make_offline(page: Path) -> None:
-    """Remove what GX pages fetch from CDNs by themselves, so opening one never reaches out."""
+#: a link out of the site (GX's vendor, newsletter and community links): dropped, text and all
+_EXTERNAL_LINK = re.compile(r"""<a\b[^>]*href=["']https?://[^>]*>.*?</a>""", re.IGNORECASE | re.DOTALL)
+#: GX's "Home" links point at its own index.html, which tenken does not build (it would delete
+#: the pages of earlier runs): they are pointed at 証跡一覧.html
+_HOME_LINK = re.compile(r"""href=["'](?:\.\./)*index\.html(?:#[^"']*)?["']""", re.IGNORECASE)
+#: the stylesheet of every evidence page (GX's own comes from a CDN, which an isolated
+#: terminal cannot reach)
+STYLE = (
+    "<style>body{font-family:'Noto Sans CJK JP','IPAexGothic',sans-serif;margin:1.5em;color:#222}"
+    "table{border-collapse:collapse;margin:.5em 0}td,th{border:1px solid #bbb;padding:.25em .6em;"
+    "text-align:left;vertical-align:top}th{background:#eef}.ok{color:#0a6b2d}.ng{color:#b00020;"
+    "font-weight:bold}a{color:#0645ad}nav{margin-bottom:1em}</style>"
+)
+
+
+#: a link or source within the site (not an anchor on the same page, not a scheme)
+_LOCAL_REF = re.compile(r"""(href|src)=(["'])((?:\.\./)+[^"'#]*)([^"']*)\2""")
+
+
+def _local_ref(found: re.Match[str], page: Path, docs_dir: Path) -> str:
+    """GX's static files (stylesheets, fonts, images) are at the site's top, one level higher
+    than its nested pages point; a link to a page this site does not hold is made plain text."""
+    attr, quote, target, anchor = found.groups()
+    if "static/" in target:
+        fixed = docs_dir / "static" / target.split("static/", 1)[1]
+        target = os.path.relpath(fixed, page.parent).replace(os.sep, "/")
+    elif not (page.parent / target).exists():
+        return 'data-missing=""'
+    return f"{attr}={quote}{target}{anchor}{quote}"
+
+
+def make_offline(page: Path, docs_dir: Path | None = None) -> None:
+    """Make a GX page whole offline: nothing fetched from CDNs, no links out of the site, its
+    "Home" links to 証跡一覧.html, and tenken's stylesheet in place of the CDN's."""
     html = page.read_text(encoding="utf-8")
-    page.write_text(_REMOTE_CSS.sub("none", _REMOTE.sub("", html)), encoding="utf-8")
+    html = _REMOTE_CSS.sub("none", _REMOTE.sub("", html))
+    html = _EXTERNAL_LINK.sub("", html)
+    if docs_dir is not None:
+        home = os.path.relpath(docs_dir / INDEX_FILE, page.parent).replace(os.sep, "/")
+        html = _HOME_LINK.sub(f'href="{escape(home)}"', html)
+        html = _LOCAL_REF.sub(lambda m: _local_ref(m, page, docs_dir), html)
+    if STYLE not in html:
+        html = html.replace("</head>", STYLE + "</head>", 1) if "</head>" in html else STYLE + html
+    page.write_text(html, encoding="utf-8")
 
 
 class _Worker:
@@ -645,6 +698,7 @@ def _validate_here(suite: Suite, docs_dir: Path, run_name: str) -> EvidenceOutco
     run_id = RunIdentifier(run_name=run_name)
     evaluated = 0
     unmet: list[Unmet] = []
+    checked: list[Checked] = []
     suite_names = []
     for batch in suite.batches:
         name = f"{suite.name}・{batch.name}"
@@ -662,6 +716,7 @@ def _validate_here(suite: Suite, docs_dir: Path, run_name: str) -> EvidenceOutco
         )
         # GX reports results in its own order; each carries the meaning it was given
         evaluated += len(result.results)
+        checked += _checked(batch, result.results)
         unmet += [
             Unmet(
                 batch.name,
@@ -680,29 +735,82 @@ def _validate_here(suite: Suite, docs_dir: Path, run_name: str) -> EvidenceOutco
         sorted(p for n in suite_names for p in (docs_dir / "validations" / n / run_name).glob("*/*.html"))
     )
     for page in (*pages, *(docs_dir / "expectations").glob("*.html")):
-        make_offline(page)
+        make_offline(page, docs_dir)
+    validated_at = clock.now().astimezone(clock.JST).isoformat(timespec="seconds")
+    _record(docs_dir, suite.name, run_name, pages, checked, validated_at)
     return EvidenceOutcome(
         success=not unmet,
         evaluated=evaluated,
         unmet=tuple(unmet),
+        checked=tuple(checked),
+        validated_at=validated_at,
         pages=pages,
         index=write_index(docs_dir),
         seconds=time.perf_counter() - started,
     )
 
 
+def _checked(batch: Batch, results: Sequence[Any]) -> list[Checked]:
+    """Every expectation's result, in the order the suite declares them (GX has its own)."""
+    order = {e.meaning: i for i, e in enumerate(batch.expectations)}
+    found = [
+        Checked(
+            batch.name,
+            str(r.expectation_config.description if r.expectation_config else ""),
+            bool(r.success),
+            _observed(r.result),
+        )
+        for r in results
+    ]
+    return sorted(found, key=lambda c: order.get(c.meaning, len(order)))
+
+
+#: beside the index: one entry per suite and run (what the index lists), newest last
+RECORD_FILE = "証跡一覧.json"
+
+
+def _record(
+    docs_dir: Path, suite: str, run: str, pages: Sequence[Path], checked: Sequence[Checked], at: str
+) -> None:
+    path = docs_dir / RECORD_FILE
+    entries = json.loads(path.read_text(encoding="utf-8")) if path.is_file() else []
+    by_batch = {p.parts[-4]: p.relative_to(docs_dir).as_posix() for p in pages}
+    for batch in dict.fromkeys(c.batch for c in checked):
+        mine = [c for c in checked if c.batch == batch]
+        entries.append(
+            {
+                "段階": suite,
+                "対象": batch,
+                "実行": run,
+                "検証時刻": at,
+                "結果": "合格" if all(c.passed for c in mine) else "不合格",
+                "期待の数": len(mine),
+                "満たさない期待": sum(not c.passed for c in mine),
+                "ページ": by_batch.get(f"{suite}・{batch}", ""),
+            }
+        )
+    path.write_text(json.dumps(entries, ensure_ascii=False, indent=1), encoding="utf-8")
+
+
 def write_index(docs_dir: Path) -> Path:
-    """証跡一覧.html: every validation page of the site, newest first (readable offline)."""
-    pages = sorted((docs_dir / "validations").glob("*/*/*/*.html"), key=lambda p: p.parent.name, reverse=True)
-    items = "\n".join(
-        f'<li><a href="{escape(p.relative_to(docs_dir).as_posix())}">{escape(p.parts[-4])}</a>'
-        f" — 実行 {escape(p.parts[-3])}（{escape(p.parent.name)}）</li>"
-        for p in pages
+    """証跡一覧.html: every suite of every run, newest first, with its result and time (JST);
+    each row links its Data Docs page (readable offline, no links out)."""
+    path = docs_dir / RECORD_FILE
+    entries = json.loads(path.read_text(encoding="utf-8")) if path.is_file() else []
+    rows = "\n".join(
+        f"<tr><td>{escape(e['検証時刻'])}</td><td>{escape(e['段階'])}</td><td>{escape(e['対象'])}</td>"
+        f'<td class="{"ok" if e["結果"] == "合格" else "ng"}">{escape(e["結果"])}</td>'
+        f"<td>{e['期待の数']}</td><td>{e['満たさない期待']}</td><td>{escape(e['実行'][:8])}</td>"
+        f'<td><a href="{escape(e["ページ"])}">開く</a></td></tr>'
+        for e in sorted(entries, key=lambda e: e["検証時刻"], reverse=True)
     )
     index = docs_dir / INDEX_FILE
     index.write_text(
-        '<!doctype html><html lang="ja"><meta charset="utf-8"><title>証跡一覧</title>'
-        f"<h1>証跡一覧（Great Expectations Data Docs）</h1>\n<ul>\n{items}\n</ul></html>\n",
+        f'<!doctype html><html lang="ja"><head><meta charset="utf-8"><title>証跡一覧</title>{STYLE}</head>'
+        "<body><h1>証跡一覧（Great Expectations Data Docs）</h1>"
+        "<p>時刻は日本時間。各行のページに、期待ごとの結果と観測値（件数のみ）があります。</p>"
+        "<table><tr><th>検証時刻</th><th>段階</th><th>対象</th><th>結果</th><th>期待の数</th>"
+        f"<th>満たさない期待</th><th>実行ID</th><th>ページ</th></tr>\n{rows}\n</table></body></html>\n",
         encoding="utf-8",
     )
     return index

@@ -4,7 +4,9 @@ Real temporary instance, real stage assets; the GX suites themselves are tested 
 tests/unit/test_evidence.py.
 """
 
+import re
 from pathlib import Path
+from urllib.parse import unquote
 
 import dagster as dg
 import pytest
@@ -17,6 +19,7 @@ from assets.ops.evidence import EVIDENCE_CHECK
 from assets.partitions import PartitionScope
 from demo.simulator import answer_files
 from pipelines.home import HomeLayout
+from tests.leaks import Residents, leaked, numbers_in
 
 AGENCY, JIMU, ROUND = "392014", "kaigo_hoken", "2026"
 SCOPE = PartitionScope(AGENCY, JIMU)
@@ -53,6 +56,37 @@ def test_every_boundary_stage_gets_evidence_with_its_data_docs(instance, tmp_pat
         assert page.is_file() and evidence_dir in page.parents
         assert check.metadata["期待の数"].value >= 5
     assert (evidence_dir / "証跡一覧.html").is_file()
+
+
+def test_an_auditor_reads_every_expectation_in_the_ui_and_a_whole_site(
+    instance, tmp_path: Path, small_data
+) -> None:
+    checks = both_phases(instance, tmp_path, small_data)
+    evidence_dir = HomeLayout(Path(instance.root_directory)).evidence_dir(AGENCY, JIMU)
+    for check in checks:
+        table = check.metadata["期待ごとの結果"].value
+        assert len(table.records) == check.metadata["期待の数"].value
+        assert {r.data["結果"] for r in table.records} == {"合格"}
+        assert all(r.data["期待"] and r.data["観測値"] for r in table.records)
+        assert str(check.metadata["検証時刻（日本時間）"].value).endswith("+09:00")
+        assert Path(check.metadata["証跡一覧"].value) == evidence_dir / "証跡一覧.html"
+    index = (evidence_dir / "証跡一覧.html").read_text(encoding="utf-8")
+    assert index.count(">合格<") == sum(
+        len({r.data["対象"] for r in c.metadata["期待ごとの結果"].value.records}) for c in checks
+    )
+    assert "+09:00" in index and "<style>" in index
+    pages = sorted(evidence_dir.rglob("*.html"))
+    for page in pages:
+        html = page.read_text(encoding="utf-8")
+        # no link out of the site (GX's vendor and newsletter links), every local link works
+        assert not re.search(r"""href=["']https?://""", html), page
+        for target in re.findall(r"""href=["']([^"'#]+)""", html):
+            if not target.startswith(("mailto:", "javascript:")):
+                assert (page.parent / unquote(target)).exists(), (page, target)
+    # counts only: no 個人番号 and no resident's 氏名, 住所 or 生年月日 anywhere in the site
+    inputs = [tmp_path / "f1.csv", *sorted((tmp_path / "f3").glob("*.csv"))]
+    assert leaked(numbers_in(inputs), paths=[evidence_dir]) == []
+    assert Residents.of(inputs).found_in(paths=pages) == []
 
 
 def test_unmet_evidence_is_reported_but_does_not_block(

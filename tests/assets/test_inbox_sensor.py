@@ -37,12 +37,12 @@ def test_extract_and_results_start_phase1_and_phase2(tmp_path: Path) -> None:
     by_job = {r.job_name: r for r in result.run_requests}
     assert set(by_job) == {PHASE1, PHASE2}
     p1 = by_job[PHASE1]
-    assert p1.partition_key == dg.MultiPartitionKey({"agency": "392014", "jimu": "kaigo_hoken"})
+    assert p1.partition_key == "392014|kaigo_hoken"
     cfg = p1.run_config["ops"]["extract"]["config"]
     assert cfg["extract_file"].endswith("f1.csv") and cfg["atena_file"].endswith("f1b.csv")
     assert cfg["round_id"] == "2026"
     added = {(r.partitions_def_name, tuple(r.partition_keys)) for r in result.dynamic_partitions_requests}
-    assert ("agency", ("390003", "392014")) in added
+    assert added == {("inspection", ("390003|nanbyo", "392014|kaigo_hoken"))}
 
 
 def test_unsettled_files_and_bad_folders_wait(tmp_path: Path) -> None:

@@ -53,7 +53,7 @@ def test_a_due_planned_partition_starts_phase1_once_its_extract_is_there(tmp_pat
     [request] = result.run_requests
     round_id = default_round(now().date())
     assert request.job_name == PHASE1
-    assert request.partition_key == dg.MultiPartitionKey({"agency": AGENCY, "jimu": "kaigo_hoken"})
+    assert request.partition_key == f"{AGENCY}|kaigo_hoken"
     assert request.run_key.startswith(f"recheck-{AGENCY}-kaigo_hoken-{round_id}-")
     # the same file never starts twice; a corrected one does
     assert evaluate(tmp_path).run_requests[0].run_key == request.run_key
@@ -65,8 +65,7 @@ def test_a_due_planned_partition_starts_phase1_once_its_extract_is_there(tmp_pat
         "round_id": round_id,
     }
     assert {(r.partitions_def_name, tuple(r.partition_keys)) for r in result.dynamic_partitions_requests} == {
-        ("agency", (AGENCY,)),
-        ("jimu", ("kaigo_hoken",)),
+        ("inspection", (f"{AGENCY}|kaigo_hoken",)),
     }
 
 

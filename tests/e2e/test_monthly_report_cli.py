@@ -169,3 +169,18 @@ def test_bad_month_and_prefecture_are_refused(home: Path, tmp_path: Path) -> Non
     assert city.exit_code == 2 and "都道府県コードではありません" in city.output
     early = tenken("report", "--home", home, "--month", "2023-12", "--out", tmp_path)
     assert early.exit_code == 2 and "2024-01 以降" in early.output
+
+
+def test_a_prefecture_roll_up_keeps_the_all_agency_figures_of_the_month(home: Path, tmp_path: Path) -> None:
+    month = now().strftime("%Y-%m")
+    full = runner.report(Home(home), month=month, out_dir=tmp_path / "all").metadata["monthly_report"]
+    rollup = runner.report(Home(home), month=month, prefecture="01", out_dir=tmp_path / "hokkaido")
+    latest = rollup.metadata["monthly_report"]
+    # the latest materialization still carries the all-agency figures (高知市 is not in 北海道) …
+    assert latest["対象範囲"] == "全団体" and latest["点検対象件数"] == full["点検対象件数"] > 0
+    assert latest["団体×事務"] == full["団体×事務"]
+    # … and the roll-up beside them, under its own keys and files
+    assert latest["都道府県 010006/対象範囲"] == "都道府県 010006 の団体"
+    assert latest["都道府県 010006/点検対象件数"] == 0
+    assert "高知市" not in str(latest["都道府県 010006/団体×事務"])
+    assert Path(str(latest["都道府県 010006/報告書（xlsx）"])).parent == tmp_path / "hokkaido"
