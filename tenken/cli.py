@@ -347,14 +347,16 @@ app.command()(purge)
 
 def main() -> None:
     # everything tenken creates — Dagster's storage and logs included — is its owner's only
+    global _current_home
     os.umask(0o077)
+    _current_home = None
     try:
         app()
-    except Exception:
+    except Exception as e:
         # an unexpected error: its traceback (which may quote data, as polars does) goes to the
         # log file, masked; the terminal gets the message, the code and where the details are
         log = _internal_error_log(traceback.format_exc())
-        typer.echo(Problem("INTERNAL_ERROR").render(), err=True)
+        typer.echo(Problem("INTERNAL_ERROR", detail=type(e).__name__).render(), err=True)
         typer.echo(f"詳細の記録（個人番号は伏せてあります）: {log}", err=True)
         raise SystemExit(1) from None
 

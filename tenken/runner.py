@@ -241,15 +241,18 @@ def _failure(result: dg.ExecuteInProcessResult, out_dir: Path | None = None) -> 
             if disk is not None:
                 return RunFailed(str(disk), input_error=True, run_id=result.run_id)
             message = chain[-1] if chain else "不明なエラー"
-            return RunFailed(f"処理に失敗しました: {message}", input_error=False, run_id=result.run_id)
+            return RunFailed(
+                f"処理に失敗しました: {message} [INTERNAL_ERROR]", input_error=False, run_id=result.run_id
+            )
     for check in result.get_asset_check_evaluations():
         if not check.passed:
             return RunFailed(
-                f"段階の契約チェック {check.asset_key.to_user_string()}:{check.check_name} が失敗しました",
+                f"段階の契約チェック {check.asset_key.to_user_string()}:{check.check_name} が失敗しました"
+                " [INTERNAL_ERROR]",
                 input_error=False,
                 run_id=result.run_id,
             )
-    return RunFailed("実行が成功しませんでした", input_error=False, run_id=result.run_id)
+    return RunFailed("実行が成功しませんでした [INTERNAL_ERROR]", input_error=False, run_id=result.run_id)
 
 
 _WRITE_ERRNOS = {errno.ENOSPC: "DISK_FULL", errno.EDQUOT: "DISK_FULL", errno.EROFS: "OUT_NOT_WRITABLE"}

@@ -176,3 +176,21 @@ def test_the_empty_chart_says_no_data() -> None:
             assert len(fig.axes) == (0 if says_no_data else 2)  # no empty panels
         finally:
             plt.close(fig)
+
+
+def test_the_reader_notes_reach_the_terminal(tmp_path: Path) -> None:
+    """UTF-8 detected and blank trailing columns ignored are said, not silent (issue 11, class 11)."""
+    text = (corpus.HERE / "good_extract.csv").read_bytes().decode("cp932")
+    lines = text.split("\r\n")
+    # saved as UTF-8 by Excel, with the three empty columns it leaves after the last one
+    trailing = "\r\n".join(line + ",,," if line else line for line in lines)
+    extract = tmp_path / "点検用元ファイル.csv"
+    extract.write_bytes(b"\xef\xbb\xbf" + trailing.encode("utf-8"))
+    done = tenken(
+        "request", "--home", tmp_path / "home", "--agency", AGENCY, "--jimu", JIMU,
+        "--extract", extract, "--round", ROUND, "--out", tmp_path / "f2",
+    )  # fmt: skip
+    assert done.exit_code == 0, done.output
+    notes = [line for line in done.stdout.splitlines() if line.startswith("注意: ")]
+    assert any("UTF-8" in note for note in notes), done.stdout
+    assert len(notes) == 2, notes  # the encoding, and the ignored columns

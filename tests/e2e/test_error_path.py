@@ -203,6 +203,16 @@ CASES = [
         2,
         "HOME_MISSING",
     ),
+    Case("ui of a home that does not exist", lambda t, h: ["ui", "--home", fresh(t)], 2, "HOME_MISSING"),
+    Case(
+        "purge of a home that does not exist", lambda t, h: ["purge", "--home", fresh(t)], 2, "HOME_MISSING"
+    ),
+    Case(
+        "cases status of a home that does not exist",
+        lambda t, h: ["cases", "status", "--home", fresh(t)],
+        2,
+        "HOME_MISSING",
+    ),
     Case(
         "control characters in 氏名",
         lambda t, h: request_args(fresh(t), with_control_characters(t), t / "f2"),

@@ -107,8 +107,12 @@ def test_an_unexpected_error_outside_dagster_is_printed_masked(
         tenken.cli.main()
     assert exit_.value.code == 1
     err = capsys.readouterr().err
-    assert "ValueError" in err and f"********{corpus.NUMBERS[0][-4:]}" in err
-    assert leaked(corpus.NUMBERS, [err]) == []
+    # the terminal: the message, its code and where the details are; never the traceback (issue 11.6)
+    assert "[INTERNAL_ERROR]" in err and "ValueError" in err and "Traceback" not in err
+    log = Path(err.strip().splitlines()[-1].split(": ", 1)[1])
+    details = log.read_text(encoding="utf-8")
+    assert "ValueError" in details and f"********{corpus.NUMBERS[0][-4:]}" in details
+    assert leaked(corpus.NUMBERS, [err, details]) == []
 
 
 # ---- issue 11: nothing personal outside the files meant to hold it ---------------------------
