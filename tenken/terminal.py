@@ -120,6 +120,7 @@ class Progress:
     started: dict[str, float] = field(default_factory=dict)
     counts: dict[str, str] = field(default_factory=dict)
     _console: Any = None
+    _live: Any = None
 
     def __post_init__(self) -> None:
         if self.rich:
@@ -136,15 +137,39 @@ class Progress:
         if kind == "STEP_START":
             self.started[entry.step_key] = time.monotonic()
             self._line("start", label, "開始")
+            self._spin(label)
         elif kind == "ASSET_MATERIALIZATION":
             self.counts[entry.step_key] = _counts(event.step_materialization_data.materialization.metadata)
         elif kind in ("STEP_SUCCESS", "STEP_FAILURE"):
+            self._spin(None)
             seconds = time.monotonic() - self.started.pop(entry.step_key, time.monotonic())
             if kind == "STEP_SUCCESS":
                 counts = self.counts.pop(entry.step_key, "")
                 self._line("end", label, f"完了 {seconds:.1f} 秒" + (f"（{counts}）" if counts else ""))
             else:
                 self._line("fail", label, f"中止 {seconds:.1f} 秒")
+
+    def close(self) -> None:
+        self._spin(None)
+
+    def _spin(self, label: str | None) -> None:
+        """On a terminal, a spinner with the seconds elapsed while a stage runs (a long stage
+        is not silent); it disappears when the stage ends."""
+        if self._console is None:
+            return
+        if self._live is not None:
+            self._live.stop()
+            self._live = None
+        if label is not None:
+            from rich.progress import Progress as Bar
+            from rich.progress import SpinnerColumn, TextColumn, TimeElapsedColumn
+
+            self._live = Bar(
+                SpinnerColumn(), TextColumn(f"{label} 実行中"), TimeElapsedColumn(),
+                console=self._console, transient=True,
+            )  # fmt: skip
+            self._live.add_task(label, total=None)
+            self._live.start()
 
     def _line(self, kind: str, label: str, text: str) -> None:
         if self._console is None:
@@ -174,3 +199,6 @@ def listening(*listeners: Listener) -> Iterator[None]:
     finally:
         for listener in listeners:
             runner.LISTENERS.remove(listener)
+            close = getattr(listener, "close", None)
+            if close is not None:
+                close()  # a spinner left by a run that ended abruptly
