@@ -163,7 +163,17 @@ def used_and_refused(tmp_path_factory: pytest.TempPathFactory) -> dict:
         path.write_bytes(text.encode("cp932"))
         refused_inputs.append(path)
         assert (
-            run("request", *common, "--extract", str(path), "--round", "2027", "--out", str(tmp / name)) != 0
+            run(
+                "request",
+                *common,
+                "--extract",
+                str(path),
+                "--round",
+                "2027",
+                "--out",
+                str(tmp / f"out_{name}"),
+            )
+            != 0  # (an --out naming the input file itself would be refused before reading it)
         )
     f3_text = f3[0].read_bytes().decode("cp932")
     for name, text in (
