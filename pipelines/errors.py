@@ -191,6 +191,35 @@ CATALOGUE: dict[str, tuple[str, str]] = {
         "書き出した後に、この案件は別の取り込みか再照合で更新されています",
         "最新の確認作業リスト（tenken cases export で書き出し直して記入）",
     ),
+    # command-line arguments and the tenken home, checked before a run starts (tenken/preflight.py)
+    "PATH_NOT_A_FILE": ("ファイルではなくフォルダです", "ファイルのパス"),
+    "OUT_IS_A_FILE": ("出力先が既存のファイルです", "フォルダのパス（なければ作ります）"),
+    "OUT_INSIDE_INPUT": (
+        "出力先が入力のフォルダか tenken home のデータフォルダの中です",
+        "入力や tenken home とは別のフォルダ",
+    ),
+    "OUT_NOT_WRITABLE": ("出力先のフォルダに書き込めません（読み取り専用など）", "書き込めるフォルダ"),
+    "DISK_FULL": (
+        "書き込み先の空き容量がありません",
+        "空き容量のあるフォルダ（不要なファイルを削除するか、別の出力先を指定）",
+    ),
+    "HOME_NOT_A_FOLDER": (
+        "tenken home がフォルダではなくファイルです",
+        "フォルダのパス（--home か TENKEN_HOME）",
+    ),
+    "HOME_MISSING": (
+        "tenken home がありません（表示だけのコマンドは home を作りません）",
+        "tenken request や tenken demo で使った home（--home か TENKEN_HOME で指定）",
+    ),
+    "HOME_LINK_OUTSIDE": (
+        "tenken home の中に、home の外を指すシンボリックリンクがあります"
+        "（個人番号のファイルが home の外に置かれます）",
+        "home の中の実体のフォルダ・ファイル（リンクを実体に置き換えるか、home ごと移す）",
+    ),
+    "INTERNAL_ERROR": (
+        "tenken の内部エラーです（入力の誤りではありません）",
+        "ログファイル（表示されたパス）を添えてシステム管理者に連絡",
+    ),
 }
 
 

@@ -31,14 +31,15 @@ from pipelines.errors import TenkenInputError
 from pipelines.files.csv_writer import write_csv_cp932
 from pipelines.stages.mismatch_review import F5_FILE, export_workbook
 from schemas.cases import CaseState
-from tenken import runner
-from tenken.cli import AgencyOption, HomeOption, JimuOption, resolve_home
+from tenken import preflight, runner, terminal
+from tenken.cli import AgencyOption, Command, HomeOption, JimuOption, resolve_home
 from tenken.runner import Home, RunFailed
 
 app: typer.Typer = typer.Typer(
     name="cases",
     help="不一致確認の案件（案件ストア）: 確認作業リストの取り込み・書き出し、状態の集計、監査ログ",
     no_args_is_help=True,
+    rich_markup_mode=None,
 )
 
 AsOfOption = Annotated[
@@ -73,20 +74,27 @@ def _end_of_day(text: str) -> datetime:
     return datetime.combine(day, time.max, tzinfo=JST)
 
 
-@app.command("import")
+@app.command("import", cls=Command)
 def import_(
-    workbook: Annotated[Path, typer.Argument(help="担当者が記入した確認作業リスト（.xlsx）")],
+    workbook: Annotated[
+        Path, typer.Argument(metavar="確認作業リスト.xlsx", help="担当者が記入した確認作業リスト（.xlsx）")
+    ],
     home: HomeOption = None,
 ) -> None:
     """記入済みの確認作業リストを検証し、誤りがなければ全行を案件ストアに取り込む。"""
     h = resolve_home(home)
+    try:
+        preflight.input_file(workbook)  # a mistyped path leaves no import report behind
+    except TenkenInputError as e:
+        _exit(str(e), 2)
     try:
         meta = read_meta(workbook)
     except TenkenInputError as e:
         report = write_report(report_path(workbook), None, e.problems) if workbook.parent.is_dir() else None
         _exit(str(e.with_report(str(report)) if report else e), 2)
     try:
-        outcome = runner.import_cases(h, agency=meta["agency"], jimu=meta["jimu"], workbook=workbook)
+        with terminal.listening(terminal.progress_for()):
+            outcome = runner.import_cases(h, agency=meta["agency"], jimu=meta["jimu"], workbook=workbook)
     except RunFailed as e:
         _exit(str(e) + (f"\n（実行ID {e.run_id}）" if e.run_id else ""), 2 if e.input_error else 1)
     m = outcome.metadata.get("mismatch_review", {})
@@ -156,9 +164,11 @@ def status(
             table = table.with_columns(pl.lit(0).alias(s))
     table = table.with_columns(pl.sum_horizontal(states).alias("合計"))
     header = ["団体", "事務", "点検回", *states, "合計"]
-    typer.echo(("時点 " + as_of + "\n" if as_of else "") + "\t".join(header))
-    for row in table.select("agency", "jimu", "round_id", *states, "合計").iter_rows():
-        typer.echo("\t".join(str(v) for v in row))
+    if as_of:
+        typer.echo(f"時点 {as_of}")
+    rows = list(table.select("agency", "jimu", "round_id", *states, "合計").iter_rows())
+    for line in terminal.table(header, rows, numeric=range(3, len(header))):
+        typer.echo(line)
 
 
 @app.command("list")
@@ -176,9 +186,9 @@ def list_(
         cases = cases_as_of(conn, moment, agency=agency, jimu=jimu)
     if state:
         cases = cases.filter(pl.col("state") == state)
-    typer.echo("案件番号\t点検回\t判定\t状態\t確認結果")
-    for row in cases.select("case_id", "round_id", "grade", "state", "outcome").iter_rows():
-        typer.echo("\t".join("" if v is None else str(v) for v in row))
+    rows = list(cases.select("case_id", "round_id", "grade", "state", "outcome").iter_rows())
+    for line in terminal.table(["案件番号", "点検回", "判定", "状態", "確認結果"], rows):
+        typer.echo(line)
     typer.echo(f"{cases.height} 件", err=True)
 
 

@@ -5,6 +5,12 @@ UI. Exit status: 0 success, 2 bad input (the message names file, row, column and
 expected), 1 anything else.
 
 The tenken home is ``--home``, else ``TENKEN_HOME``, else ``~/.tenken``.
+
+On the terminal a failure shows tenken's Japanese message, its code and where the details
+are (the error report, the home's log file ``logs/tenken.log``, masked): never Dagster's log
+lines nor a Python traceback. Arguments are checked before a run starts (``tenken.preflight``).
+Module-level imports stay light (``tenken --help`` must not load Dagster): heavy modules are
+imported inside the commands.
 """
 
 from __future__ import annotations
@@ -12,16 +18,29 @@ from __future__ import annotations
 import os
 import shutil
 import sys
+import tempfile
 import traceback
 from pathlib import Path
-from typing import Annotated, NoReturn
+from typing import Annotated, Any, NoReturn
 
 import typer
+from typer.core import TyperCommand
 
 from assets.metadata import Key
 from pipelines import clock
-from tenken import runner
+from pipelines.errors import Problem, TenkenInputError
+from tenken import preflight, runner, terminal
 from tenken.runner import Home, RunFailed, RunOutcome
+
+
+class Command(TyperCommand):
+    """Help without typer's artefacts: a required argument reads ``確認作業リスト.xlsx``, not
+    ``{workbook}`` (flags lose ``<bool>`` through the plain help of ``rich_markup_mode=None``)."""
+
+    def collect_usage_pieces(self, ctx: Any) -> list[str]:
+        pieces = super().collect_usage_pieces(ctx)
+        return [p[1:-1] if p.startswith("{") and p.endswith("}") else p for p in pieces]
+
 
 app = typer.Typer(
     name="tenken",
@@ -29,7 +48,26 @@ app = typer.Typer(
     no_args_is_help=True,
     add_completion=False,
     pretty_exceptions_enable=False,
+    rich_markup_mode=None,
 )
+
+
+def _version(value: bool) -> None:
+    if value:
+        from importlib.metadata import version
+
+        typer.echo(f"tenken {version('tenken')}")
+        raise typer.Exit()
+
+
+@app.callback()
+def _root(
+    version: Annotated[
+        bool, typer.Option("--version", callback=_version, is_eager=True, help="版を表示して終わる")
+    ] = False,
+) -> None:
+    """マイナンバー紐付けの定期点検（抽出 → 住基照会要求 → 照会結果 → 照合 → 不一致確認 → 定期報告）"""
+
 
 HomeOption = Annotated[
     Path | None,
@@ -40,18 +78,42 @@ JimuOption = Annotated[str, typer.Option("--jimu", help="事務のスラッグ�
 RoundOption = Annotated[str, typer.Option("--round", help="点検回（既定: 年度）")]
 
 
-def resolve_home(home: Path | None) -> Home:
+#: the home of the command being run, for the log file of an unexpected error
+_current_home: Path | None = None
+
+
+def resolve_home(home: Path | None, *, must_exist: bool = True) -> Home:
+    """The tenken home, checked: a folder (never a file), without links leading outside it, and —
+    unless the command makes it (``must_exist=False``: request, match, demo) — already there."""
+    global _current_home
     if home is None:
         env = os.environ.get("TENKEN_HOME")
         home = Path(env) if env else Path.home() / ".tenken"
-    return Home(home.expanduser().resolve())
+    path = home.expanduser().resolve()
+    try:
+        preflight.home_folder(path, must_exist=must_exist)
+    except TenkenInputError as e:
+        typer.echo(str(e), err=True)
+        raise typer.Exit(2) from None
+    _current_home = path
+    return Home(path)
 
 
 def _fail(error: RunFailed) -> NoReturn:
     typer.echo(str(error), err=True)
+    if error.log:
+        typer.echo(f"詳細の記録（個人番号は伏せてあります）: {error.log}", err=True)
     if error.run_id:
         typer.echo(f"（実行ID {error.run_id}。tenken ui で記録を確認できます）", err=True)
     raise typer.Exit(2 if error.input_error else 1)
+
+
+def _notes(outcome: RunOutcome, asset: str) -> None:
+    """What the reader noticed and decided (encoding detected, blank trailing columns ignored)."""
+    notes = str(outcome.metadata.get(asset, {}).get(Key.READ_NOTES, ""))
+    for note in notes.splitlines():
+        if note and note != "(なし)":
+            typer.echo(f"注意: {note}")
 
 
 def _files(outcome: RunOutcome, asset: str, *keys: str) -> list[str]:
@@ -70,19 +132,21 @@ def request(
     home: HomeOption = None,
 ) -> None:
     """第1段階: 抽出 → 住基照会要求（F2 個人番号検索要求CSV とマニフェストを書く）。"""
-    h = resolve_home(home)
+    h = resolve_home(home, must_exist=False)
     try:
-        outcome = runner.request(
-            h,
-            agency=agency,
-            jimu=jimu,
-            extract_file=extract,
-            atena_file=atena,
-            round_id=round_id,
-            out_dir=out,
-        )
+        with terminal.listening(terminal.progress_for()):
+            outcome = runner.request(
+                h,
+                agency=agency,
+                jimu=jimu,
+                extract_file=extract,
+                atena_file=atena,
+                round_id=round_id,
+                out_dir=out,
+            )
     except RunFailed as e:
         _fail(e)
+    _notes(outcome, "extract")
     meta = outcome.metadata.get("extract", {})
     req = outcome.metadata.get("inquiry_request", {})
     typer.echo(
@@ -106,13 +170,15 @@ def match(
     home: HomeOption = None,
 ) -> None:
     """第2段階: 照会結果 → 照合 → 不一致確認 → 定期報告（F4 と F5 を書く）。"""
-    h = resolve_home(home)
+    h = resolve_home(home, must_exist=False)
     try:
-        outcome = runner.match(
-            h, agency=agency, jimu=jimu, result_path=result, round_id=round_id, out_dir=out
-        )
+        with terminal.listening(terminal.progress_for()):
+            outcome = runner.match(
+                h, agency=agency, jimu=jimu, result_path=result, round_id=round_id, out_dir=out
+            )
     except RunFailed as e:
         _fail(e)
+    _notes(outcome, "inquiry_result")
     m = outcome.metadata.get("match_result", {})
     grades = " / ".join(f"{g} {m.get(Key.grade_count(g))}" for g in "ABC")
     typer.echo(f"照合 {grades}")
@@ -120,6 +186,21 @@ def match(
         outcome, "mismatch_review", Key.F5_FILE
     ):
         typer.echo(line)
+    f5 = outcome.metadata.get("mismatch_review", {}).get(Key.F5_FILE)
+    if f5:
+        _next_steps([Path(str(f5))], agency, jimu, home)
+
+
+def _next_steps(workbooks: list[Path], agency: str, jimu: str, home: Path | None) -> None:
+    """Name the workbook staff fill in next, and the `tenken cases` commands around it."""
+    home_arg = f" --home {home}" if home else ""
+    typer.echo("")
+    typer.echo("次の作業: 担当者が確認作業リスト.xlsx（判定 B・C の案件）に確認結果を記入し、取り込みます。")
+    for workbook in workbooks:
+        typer.echo(f"  {workbook}")
+    typer.echo(f"  tenken cases import <記入済みの確認作業リスト.xlsx>{home_arg}   … 取り込み")
+    typer.echo(f"  tenken cases status{home_arg}   … 状態別の件数")
+    typer.echo(f"  tenken cases list --agency {agency} --jimu {jimu}{home_arg}   … 案件の一覧")
 
 
 @app.command()
@@ -128,23 +209,31 @@ def demo(
     scale: Annotated[float, typer.Option("--scale", help="件数の倍率（1.0 で合計約1万件）")] = 1.0,
 ) -> None:
     """合成データと住基ネット模擬応答（シミュレータ）で両段階を実行し、見る場所を表示する。"""
+    from pipelines.stages.mismatch_review import F5_FILE
     from tenken.demo import DEMO_PARTITIONS, SIMULATOR_NAME, run_demo
 
-    h = resolve_home(home)
+    h = resolve_home(home, must_exist=False)
     typer.echo(f"tenken home: {h.path}")
     typer.echo(f"合成データ（架空の人物）を作り、{SIMULATOR_NAME}で照会結果を返します。")
     try:
-        results = run_demo(h, scale=scale)
+        with terminal.listening(terminal.progress_for()):
+            results = run_demo(h, scale=scale)
     except RunFailed as e:
         _fail(e)
     typer.echo("")
-    typer.echo(f"{'団体':<8}{'事務':<18}{'点検対象':>8}{'A':>7}{'B':>6}{'C':>6}{'正解一致率':>10}")
-    for r in results:
-        c = r.counts
-        typer.echo(
-            f"{r.agency:<8}{r.jimu:<18}{c.get('点検対象件数', 0):>8}{c.get('A件数', 0):>7}"
-            f"{c.get('B件数', 0):>6}{c.get('C件数', 0):>6}{r.agreement:>10.2%}"
-        )
+    rows = [
+        [
+            r.agency,
+            r.jimu,
+            *(r.counts.get(k, 0) for k in ("点検対象件数", "A件数", "B件数", "C件数")),
+            f"{r.agreement:.2%}",
+        ]
+        for r in results
+    ]
+    for line in terminal.table(
+        ["団体", "事務", "点検対象", "A", "B", "C", "正解一致率"], rows, numeric=(2, 3, 4, 5, 6)
+    ):
+        typer.echo(line)
     typer.echo("")
     typer.echo(f"{len(DEMO_PARTITIONS)} 区分の両段階が終わりました。結果の場所:")
     for r in results:
@@ -162,6 +251,8 @@ def demo(
     typer.echo("実行記録と系譜（lineage）は次のコマンドで表示できます（http://127.0.0.1:3000）:")
     home_arg = f" --home {h.path}" if home else ""
     typer.echo(f"  tenken ui{home_arg}")
+    first = results[0]
+    _next_steps([r.out_dir / F5_FILE for r in results], first.agency, first.jimu, h.path if home else None)
 
 
 @app.command()
@@ -174,18 +265,34 @@ def report(
     home: HomeOption = None,
 ) -> None:
     """定期報告（月次）: 月末時点の件数を団体×事務・団体・都道府県ごとに書き出す。"""
+    from datetime import datetime
+
+    from pipelines.reporting.monthly import period_label
+
     h = resolve_home(home)
     try:
         outcome = runner.report(h, month=month, prefecture=prefecture, out_dir=out)
     except RunFailed as e:
         _fail(e)
     meta = outcome.metadata.get("monthly_report", {})
-    closed = "月末時点" if meta.get(Key.MONTH_CLOSED) else f"{str(meta.get(Key.AS_OF, ''))[:16]} 現在"
-    typer.echo(f"定期報告 {month}（{closed}）")
-    typer.echo(str(meta.get(Key.AGENCY_JIMU_TABLE, "")))
+    as_of = datetime.fromisoformat(str(meta[Key.AS_OF]))
+    typer.echo(f"定期報告 {period_label(month, as_of, closed=bool(meta.get(Key.MONTH_CLOSED)))}")
+    for line in _report_summary(meta):
+        typer.echo(line)
     for key in (Key.REPORT_XLSX, Key.REPORT_CSV, Key.REPORT_CHART):
         if key in meta:
             typer.echo(f"  {key}: {meta[key]}")
+
+
+def _report_summary(meta: dict[str, Any]) -> list[str]:
+    """A few lines instead of the 19-column table (the table is in the files and the UI)."""
+    totals = "、".join(
+        f"{k.removesuffix('件数')} {meta[k]:,} 件"
+        for k in ("点検対象件数", "本人確認作業終了件数", "紐付け誤り件数")
+        if isinstance(meta.get(k), int)
+    )
+    states = "、".join(f"{k.removeprefix('状況/')} {v}" for k, v in meta.items() if k.startswith("状況/"))
+    return [f"  合計: {totals}" if totals else "", f"  団体×事務の状況: {states}" if states else ""]
 
 
 @app.command()
@@ -202,25 +309,12 @@ def status(home: HomeOption = None) -> None:
         typer.echo("まだ点検回がありません（tenken request で始めるか、recheck.plan に予定を書いてください）")
         return
     headers = [LABELS[c] for c in table.columns]
-    rows = [["" if v is None else str(v) for v in row] for row in table.iter_rows()]
-    widths = [max(_width(h), *(_width(r[i]) for r in rows)) for i, h in enumerate(headers)]
-    typer.echo("  ".join(_pad(h, w) for h, w in zip(headers, widths, strict=True)))
-    for row in rows:
-        typer.echo("  ".join(_pad(v, w) for v, w in zip(row, widths, strict=True)))
+    numeric = [i for i, dtype in enumerate(table.dtypes) if dtype.is_integer()]
+    for line in terminal.table(headers, list(table.iter_rows()), numeric=numeric):
+        typer.echo(line)
     late = sum(1 for v in table["status"].to_list() if v == STATUS_OVERDUE)
     if late:
         typer.echo(f"{STATUS_OVERDUE}: {late} 区分（tenken ui の recheck_calendar のチェックも赤です）")
-
-
-def _width(text: str) -> int:
-    """Display width in a terminal: full-width characters take two columns."""
-    import unicodedata
-
-    return sum(2 if unicodedata.east_asian_width(ch) in "WF" else 1 for ch in text)
-
-
-def _pad(text: str, width: int) -> str:
-    return text + " " * (width - _width(text))
 
 
 @app.command()
@@ -240,7 +334,7 @@ def ui(
     from assets.instance import ensure_home
     from tenken.fonts import font_warning
 
-    h = resolve_home(home)
+    h = resolve_home(home)  # a home that does not exist is refused, not made
     ensure_home(h.path)
     warning = font_warning()
     if warning:
@@ -300,16 +394,26 @@ app.command()(purge)
 
 def main() -> None:
     # everything tenken creates — Dagster's storage and logs included — is its owner's only
+    global _current_home
     os.umask(0o077)
+    _current_home = None
     try:
         app()
-    except Exception:
-        # an unexpected error may quote data (polars does): print it with 個人番号 masked
-        from pipelines.privacy import scrub
-
-        typer.echo(scrub(traceback.format_exc()), err=True)
+    except Exception as e:
+        # an unexpected error: its traceback (which may quote data, as polars does) goes to the
+        # log file, masked; the terminal gets the message, the code and where the details are
+        log = _internal_error_log(traceback.format_exc())
+        typer.echo(Problem("INTERNAL_ERROR", detail=type(e).__name__).render(), err=True)
+        typer.echo(f"詳細の記録（個人番号は伏せてあります）: {log}", err=True)
         raise SystemExit(1) from None
 
 
-if __name__ == "__main__":  # pragma: no cover
-    main()
+def _internal_error_log(text: str) -> Path:
+    if _current_home is not None and _current_home.is_dir():
+        return terminal.append_log(_current_home, [text])
+    from pipelines.privacy import scrub
+
+    fd, name = tempfile.mkstemp(prefix="tenken-error-", suffix=".log")  # 0600, no home to hold it
+    with os.fdopen(fd, "w", encoding="utf-8") as out:
+        out.write(scrub(text))
+    return Path(name)

@@ -6,9 +6,13 @@ in the same instance that ``tenken ui`` shows (auditors see every run, whoever s
 
 from __future__ import annotations
 
+import errno
 import logging
 import os
+import re
 import socket
+import uuid
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -28,18 +32,34 @@ from pipelines.errors import TenkenInputError
 from pipelines.ops import evidence
 from pipelines.reporting import monthly
 from schemas.config import TenkenSettings, load_settings
+from tenken import preflight
+from tenken.terminal import RunLog, log_file
 
 MONTHLY_REPORT_JOB = monthly_report_job.name
 RECHECK_CALENDAR_JOB = recheck_calendar_job.name
 
 
 class RunFailed(Exception):
-    """A run did not succeed. ``input_error`` tells bad input (exit 2) from a fault (exit 1)."""
+    """A run did not succeed. ``input_error`` tells bad input (exit 2) from a fault (exit 1).
 
-    def __init__(self, message: str, *, input_error: bool, run_id: str | None = None):
+    ``run_id`` is None when no run was launched (an argument refused before it started);
+    ``log`` is the home's log file holding the run's details (masked), when there is one.
+    """
+
+    def __init__(
+        self, message: str, *, input_error: bool, run_id: str | None = None, log: Path | None = None
+    ):
         super().__init__(message)
         self.input_error = input_error
         self.run_id = run_id
+        self.log = log
+
+
+#: who else hears every event of the runs this process starts (the terminal's progress lines)
+LISTENERS: list[Callable[[str, Any], None]] = []
+
+#: the tag and the metadata of a refusal recorded in the instance (no run was launched)
+REFUSED = "tenken/refused"
 
 
 @dataclass
@@ -61,6 +81,38 @@ class Home:
         return open_instance(self.path)
 
 
+def _refused(home: Home, asset: str, error: TenkenInputError, where: str) -> RunFailed:
+    """Record a refusal before launch in the home's instance, when it has one; the RunFailed to raise.
+
+    No run is launched, so no stage or check turns red; an AssetObservation of ``asset`` (not a
+    materialization: nothing was stored) tells auditors what was refused, when and why.
+    """
+    if (home.path / "dagster.yaml").is_file():
+        instance = home.instance()
+        try:
+            instance.report_runless_asset_event(
+                dg.AssetObservation(
+                    asset_key=asset,
+                    metadata={
+                        REFUSED: ",".join(sorted(error.codes)),
+                        "拒否の理由": str(error),
+                        "区分": where,
+                    },
+                    tags={REFUSED: "true"},
+                )
+            )
+        finally:
+            instance.dispose()
+    return RunFailed(str(error), input_error=True)
+
+
+def _checked_home(home: Home, *, must_exist: bool = False) -> None:
+    try:
+        preflight.home_folder(home.path, must_exist=must_exist)
+    except TenkenInputError as e:
+        raise RunFailed(str(e), input_error=True) from None
+
+
 def _quiet_dagster() -> None:
     """Dagster's step-by-step console log is for the UI; the CLI prints its own summary."""
     for name in ("dagster", "dagster.builtin", "dagster.code_server"):
@@ -80,6 +132,7 @@ def _execute(
     scope: PartitionScope | str | None,
     run_config: dict,
     tags: dict[str, str],
+    out_dir: Path | None = None,
 ) -> RunOutcome:
     """Run ``job_name`` for a partition (agency × 事務, a month, or none) in the home's instance."""
     _quiet_dagster()
@@ -92,17 +145,30 @@ def _execute(
         register(instance, scope)
     close_abandoned_runs(instance)
     job = defs.resolve_job_def(job_name)
-    # the step-by-step log goes to the instance (the UI); the terminal gets warnings only
-    quiet = {**run_config, "loggers": {"console": {"config": {"log_level": "WARNING"}}}}
+    # the step-by-step log goes to the instance (the UI) and, masked, to the home's log file;
+    # the terminal gets none of Dagster's lines (no ERROR lines, no "Stack Trace:" blocks)
+    quiet = {**run_config, "loggers": {"console": {"config": {"log_level": "CRITICAL"}}}}
+    run_id = str(uuid.uuid4())
+    log = RunLog(home.path)
+    listeners: list[Callable[[str, Any], None]] = [log, *LISTENERS]
+
+    def hear(entry: Any) -> None:
+        for listener in listeners:
+            listener(run_id, entry)
+
+    instance.add_event_listener(run_id, hear)
     result = job.execute_in_process(
         run_config=quiet,
         instance=instance,
         partition_key=scope.key if isinstance(scope, PartitionScope) else scope,
         raise_on_error=False,
+        run_id=run_id,
         tags={"tenken/source": "cli", **_process_tags(), **tags},
     )
     if not result.success:
-        raise _failure(result)
+        failed = _failure(result, out_dir)
+        failed.log = log_file(home.path)
+        raise failed
     outcome = RunOutcome(run_id=result.run_id)
     for event in result.get_asset_materialization_events():
         mat = event.step_materialization_data.materialization
@@ -156,7 +222,7 @@ def close_abandoned_runs(instance: dg.DagsterInstance) -> list[str]:
     return closed
 
 
-def _failure(result: dg.ExecuteInProcessResult) -> RunFailed:
+def _failure(result: dg.ExecuteInProcessResult, out_dir: Path | None = None) -> RunFailed:
     for event in result.all_events:
         if event.event_type == dg.DagsterEventType.STEP_FAILURE:
             data = event.step_failure_data
@@ -171,16 +237,37 @@ def _failure(result: dg.ExecuteInProcessResult) -> RunFailed:
             missing = next((m for m in chain if "[REQUEST_MISSING]" in m), None)
             if missing:
                 return RunFailed(missing.split(": ", 1)[-1], input_error=True, run_id=result.run_id)
+            disk = _disk_error(data.error if data else None, out_dir)
+            if disk is not None:
+                return RunFailed(str(disk), input_error=True, run_id=result.run_id)
             message = chain[-1] if chain else "不明なエラー"
-            return RunFailed(f"処理に失敗しました: {message}", input_error=False, run_id=result.run_id)
+            return RunFailed(
+                f"処理に失敗しました: {message} [INTERNAL_ERROR]", input_error=False, run_id=result.run_id
+            )
     for check in result.get_asset_check_evaluations():
         if not check.passed:
             return RunFailed(
-                f"段階の契約チェック {check.asset_key.to_user_string()}:{check.check_name} が失敗しました",
+                f"段階の契約チェック {check.asset_key.to_user_string()}:{check.check_name} が失敗しました"
+                " [INTERNAL_ERROR]",
                 input_error=False,
                 run_id=result.run_id,
             )
-    return RunFailed("実行が成功しませんでした", input_error=False, run_id=result.run_id)
+    return RunFailed("実行が成功しませんでした [INTERNAL_ERROR]", input_error=False, run_id=result.run_id)
+
+
+_WRITE_ERRNOS = {errno.ENOSPC: "DISK_FULL", errno.EDQUOT: "DISK_FULL", errno.EROFS: "OUT_NOT_WRITABLE"}
+
+
+def _disk_error(error: Any, out_dir: Path | None) -> TenkenInputError | None:
+    """A full or read-only file system met while writing, as a refusal naming the folder."""
+    while error is not None:
+        found = re.search(r"\[Errno (\d+)\]", error.message)
+        if found and int(found.group(1)) in _WRITE_ERRNOS:
+            named = re.search(r"\]: '([^']+)'", error.message)
+            folder = out_dir or (Path(named.group(1)).parent if named else None)
+            return preflight.refuse(_WRITE_ERRNOS[int(found.group(1))], folder)
+        error = error.cause
+    return None
 
 
 def request(
@@ -194,19 +281,28 @@ def request(
     out_dir: Path | None = None,
 ) -> RunOutcome:
     """Phase 1: 抽出 → 住基照会要求. Writes F2 files and the manifest into ``out_dir``."""
+    _checked_home(home)
     try:
         scope = _scope(home, agency, jimu)
         if round_id:
             agencies.check_round(round_id)
     except TenkenInputError as e:
         raise RunFailed(str(e), input_error=True) from None
+    try:
+        preflight.input_file(extract_file)
+        if atena_file is not None:
+            preflight.input_file(atena_file)
+        if out_dir is not None:
+            preflight.out_folder(out_dir, home=home.path)
+    except TenkenInputError as e:
+        raise _refused(home, "extract", e, scope.key) from None
     config = phase1_run_config(
         str(extract_file.resolve()),
         str(atena_file.resolve()) if atena_file else "",
         round_id,
         str(out_dir.resolve()) if out_dir else "",
     )
-    return _execute(home, PHASE1, scope, config, {"tenken/round": round_id or "default"})
+    return _execute(home, PHASE1, scope, config, {"tenken/round": round_id or "default"}, out_dir)
 
 
 def match(
@@ -219,22 +315,34 @@ def match(
     out_dir: Path | None = None,
 ) -> RunOutcome:
     """Phase 2: 照会結果 → 照合 → 不一致確認 → 定期報告. Writes F4 and F5 into ``out_dir``."""
+    _checked_home(home)
     try:
         scope = _scope(home, agency, jimu)
     except TenkenInputError as e:
         raise RunFailed(str(e), input_error=True) from None
+    try:
+        preflight.input_file(result_path, folder_allowed=True)
+        if out_dir is not None:
+            preflight.out_folder(out_dir, inputs=(result_path,), home=home.path)
+    except TenkenInputError as e:
+        raise _refused(home, "inquiry_result", e, scope.key) from None
     config = phase2_run_config(
         str(result_path.resolve()), round_id, str(out_dir.resolve()) if out_dir else ""
     )
-    return _execute(home, PHASE2, scope, config, {"tenken/round": round_id or "from-request"})
+    return _execute(home, PHASE2, scope, config, {"tenken/round": round_id or "from-request"}, out_dir)
 
 
 def import_cases(home: Home, *, agency: str, jimu: str, workbook: Path) -> RunOutcome:
     """Apply a returned F5 to the case store (all rows or none) and write F5 again."""
+    _checked_home(home)
     try:
         scope = _scope(home, agency, jimu)
     except TenkenInputError as e:
         raise RunFailed(str(e), input_error=True) from None
+    try:
+        preflight.input_file(workbook)
+    except TenkenInputError as e:
+        raise _refused(home, "mismatch_review", e, scope.key) from None
     config = import_run_config(str(workbook.resolve()))
     return _execute(home, CASES_IMPORT, scope, config, {})
 
@@ -247,6 +355,12 @@ def report(home: Home, *, month: str, prefecture: str = "", out_dir: Path | None
             monthly.prefecture_code(prefecture)
     except monthly.ReportRequestError as e:
         raise RunFailed(str(e), input_error=True) from None
+    _checked_home(home, must_exist=True)
+    try:
+        if out_dir is not None:
+            preflight.out_folder(out_dir, home=home.path)
+    except TenkenInputError as e:
+        raise RunFailed(str(e), input_error=True) from None
     config = {
         "ops": {
             "monthly_report": {
@@ -254,11 +368,12 @@ def report(home: Home, *, month: str, prefecture: str = "", out_dir: Path | None
             }
         }
     }
-    return _execute(home, MONTHLY_REPORT_JOB, f"{month}-01", config, {"tenken/month": month})
+    return _execute(home, MONTHLY_REPORT_JOB, f"{month}-01", config, {"tenken/month": month}, out_dir)
 
 
 def status(home: Home) -> tuple[RunOutcome, pl.DataFrame]:
     """The recheck calendar, materialized (so the UI's overdue check is as of now) and returned."""
+    _checked_home(home, must_exist=True)
     outcome = _execute(home, RECHECK_CALENDAR_JOB, None, {}, {})
     assert outcome.result is not None
     return outcome, outcome.result.output_for_node("recheck_calendar")

@@ -81,8 +81,12 @@ def _refuse_non_text(head: bytes, nul_in_first_line: bool, file: str) -> None:
 CHUNK_BYTES = 16 << 20
 
 
-#: characters the physical-lines reader may use as its (absent) separator
-SEPARATORS = "\x1f\x1e\x1d\x1c\x01\x02\x03"
+#: characters the physical-lines reader may use as its (absent) separator: every C0 control but
+#: NUL, tab and line ends — a file holding all of them (each a CONTROL_CHARACTER row error
+#: anyway) is refused as a whole rather than crash (issue 11, class 6: StopIteration)
+SEPARATORS = "\x1f\x1e\x1d\x1c\x01\x02\x03" + "".join(
+    chr(c) for c in range(0x04, 0x1C) if chr(c) not in "\t\n\r"
+)
 
 
 @dataclass
@@ -157,7 +161,7 @@ class TextWriter:
             self.write("\n")
 
 
-def _transcode(path: Path, codec: str, target: Path | None) -> tuple[bool, Utf8Copy | None]:
+def _transcode(path: Path, codec: str, target: Path | None, file: str = "") -> tuple[bool, Utf8Copy | None]:
     """Decode ``path`` with ``codec`` in chunks, into ``target`` when given.
 
     Returns (whether it decoded, the copy); (False, None) at the first undecodable byte.
@@ -175,7 +179,17 @@ def _transcode(path: Path, codec: str, target: Path | None) -> tuple[bool, Utf8C
         writer.close()
     if target is None:
         return True, None
-    separator = next(c for c in SEPARATORS if c not in writer.present)
+    separator = next((c for c in SEPARATORS if c not in writer.present), None)
+    if separator is None:
+        raise TenkenInputError(
+            [
+                Problem(
+                    "CONTROL_CHARACTER",
+                    file=file or path.name,
+                    detail="すべての種類の制御文字が含まれています",
+                )
+            ]
+        )
     return True, Utf8Copy(target, writer.quoted, separator)
 
 
@@ -190,7 +204,7 @@ def utf8_copy(path: Path, declared: Encoding, file: str, target: Path) -> tuple[
     os.close(fd)
     with path.open("rb") as fh:
         has_bom = fh.read(len(_BOM)) == _BOM
-    utf8_ok, copy = _transcode(path, "utf-8-sig", target)
+    utf8_ok, copy = _transcode(path, "utf-8-sig", target, file)
     looks_utf8 = utf8_ok and (has_bom or not _is_ascii(path))
     used = "utf-8-sig" if has_bom else "utf-8"
     if declared == "cp932":
@@ -206,7 +220,7 @@ def utf8_copy(path: Path, declared: Encoding, file: str, target: Path) -> tuple[
         used = "cp932"
     if copy is not None:  # UTF-8 that is also what cp932 reads (ASCII), or UTF-8 itself
         return copy, used
-    cp932_ok, copy = _transcode(path, "cp932", target)
+    cp932_ok, copy = _transcode(path, "cp932", target, file)
     if not cp932_ok or copy is None:
         raise TenkenInputError([_undecodable(path.read_bytes(), "cp932", file)])
     return copy, "cp932"

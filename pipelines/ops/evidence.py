@@ -33,6 +33,7 @@ The pages are rendered on the server side and stay readable, unstyled.
 from __future__ import annotations
 
 import atexit
+import contextlib
 import dataclasses
 import hashlib
 import json
@@ -612,9 +613,15 @@ class _Worker:
         return value
 
     def stop(self) -> None:
-        # every suite's pages are written before its answer: nothing is left to wait for
-        self.process.terminate()
-        self.process.join()
+        # every suite's pages are written before its answer: nothing is left to wait for. Asked
+        # to stop, the child exits by itself and releases its semaphores (a terminated child
+        # left one behind: "resource_tracker: … leaked semaphore objects" at every exit)
+        with contextlib.suppress(OSError, BrokenPipeError):
+            self.conn.send(None)
+        self.process.join(timeout=3)  # still importing GX: nothing of its own to release yet
+        if self.process.is_alive():
+            self.process.terminate()
+            self.process.join()
         self.conn.close()
 
 

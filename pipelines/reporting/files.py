@@ -10,6 +10,7 @@ import io
 from collections.abc import Mapping
 from importlib import resources
 from pathlib import Path
+from typing import Any
 
 import polars as pl
 import xlsxwriter
@@ -86,8 +87,26 @@ def write_csv(frame: pl.DataFrame, path: Path, label_column: str) -> Path:
     return path
 
 
+NO_DATA = "データなし"
+
+
 def write_chart(figures: pl.DataFrame, path: Path, *, month: str) -> Path:
-    """Progress (本人確認作業終了 / B+C) and 紐付け誤り割合 per 事務, as a PNG."""
+    """Progress (本人確認作業終了 / B+C) and 紐付け誤り割合 per 事務, as a PNG.
+
+    With no figures yet (no 事務, or no 点検対象 nor case anywhere) it says 「データなし」
+    instead of drawing two empty panels.
+    """
+    from matplotlib import pyplot as plt
+
+    fig = chart_figure(figures, month=month)
+    buffer = io.BytesIO()
+    fig.savefig(buffer, format="png", dpi=110)
+    plt.close(fig)
+    return write_private(path, buffer.getvalue())
+
+
+def chart_figure(figures: pl.DataFrame, *, month: str) -> Any:
+    """The matplotlib figure of ``write_chart`` (the caller closes it)."""
     import matplotlib
 
     matplotlib.use("Agg")
@@ -110,6 +129,12 @@ def write_chart(figures: pl.DataFrame, path: Path, *, month: str) -> Path:
         .sort("jimu_name", descending=True)
     )
     font = FontProperties(fname=str(font_path()))
+    counted = per_jimu.select(pl.sum_horizontal(pl.col("grade_b", "grade_c", "in_scope").sum())).item()
+    if per_jimu.height == 0 or not counted:
+        fig = plt.figure(figsize=(12, 2.5))
+        fig.text(0.5, 0.45, NO_DATA, ha="center", va="center", fontproperties=font, fontsize=20)
+        fig.suptitle(f"定期報告 {month}", fontproperties=font)
+        return fig
     names = per_jimu["jimu_name"].to_list()
     height = max(2.5, 0.45 * len(names) + 1.5)
     fig, (left, right) = plt.subplots(1, 2, figsize=(12, height), sharey=True)
@@ -125,10 +150,7 @@ def write_chart(figures: pl.DataFrame, path: Path, *, month: str) -> Path:
     right.set_xlim(0, max(0.01, highest * 1.2))  # an all-zero axis would be centred on 0
     fig.suptitle(f"定期報告 {month}", fontproperties=font)
     fig.tight_layout()
-    buffer = io.BytesIO()
-    fig.savefig(buffer, format="png", dpi=110)
-    plt.close(fig)
-    return write_private(path, buffer.getvalue())
+    return fig
 
 
 def markdown(frame: pl.DataFrame, label_column: str) -> str:

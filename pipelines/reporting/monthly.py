@@ -149,6 +149,11 @@ def build_monthly_report(
     )
 
 
+def period_label(month: str, as_of: datetime, *, closed: bool) -> str:
+    """How the report's period reads, in the workbook's title and on the terminal alike."""
+    return f"{month} 末時点" if closed else f"{month}（{as_of:%m月%d日} 現在）"
+
+
 @dataclass(frozen=True)
 class ReportFiles:
     xlsx: Path
@@ -158,9 +163,7 @@ class ReportFiles:
 
 def write_report(report: MonthlyReport, out_dir: Path) -> ReportFiles:
     """The three files an office sends: .xlsx (three levels), .csv (cp932), .png chart."""
-    month = (
-        f"{report.month} 末時点" if report.month_closed else f"{report.month}（{report.as_of:%m月%d日} 現在）"
-    )
+    month = period_label(report.month, report.as_of, closed=report.month_closed)
     xlsx = report_files.write_xlsx(report.levels, out_dir / f"{report.stem}.xlsx", month=month, title=TITLE)
     csv = report_files.write_csv(report.agency_jimu, out_dir / f"{report.stem}.csv", "agency_name")
     chart = report_files.write_chart(report.agency_jimu, out_dir / f"{report.stem}.png", month=month)

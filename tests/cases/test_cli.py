@@ -123,13 +123,13 @@ def test_import_twice_then_export_status_audit_and_verify(done_round, monkeypatc
     # the read-only commands, in-process (the same CLI code, without a new interpreter each)
     status = cli("status", home=home)
     assert status.exit_code == 0
-    header, row = status.stdout.splitlines()[:2]
-    assert header.split("\t")[:4] == ["団体", "事務", "点検回", "未着手"]
-    cells = dict(zip(header.split("\t"), row.split("\t"), strict=True))
+    header, rule, row = status.stdout.splitlines()[:3]  # an aligned table (issue 13.5)
+    assert header.split()[:4] == ["団体", "事務", "点検回", "未着手"] and set(rule) == {"-", " "}
+    cells = dict(zip(header.split(), row.split(), strict=True))
     assert cells["本人の番号と確認"] == "3" and int(cells["合計"]) == int(cells["未着手"]) + 3
 
     listed = cli("list", "--agency", AGENCY, "--jimu", JIMU, "--state", "本人の番号と確認", home=home)
-    assert len(listed.stdout.splitlines()) == 1 + 3
+    assert len(listed.stdout.splitlines()) == 2 + 3  # header, rule, three cases
 
     out = tmp / "again"
     exported = cli("export", "--agency", AGENCY, "--jimu", JIMU, "--out", str(out), home=home)

@@ -81,6 +81,14 @@ def test_demo_runs_with_networking_disabled(demo: Demo) -> None:
     assert "4 区分の両段階が終わりました" in demo.run.stdout
 
 
+def test_the_demo_names_the_next_step_and_exits_quietly(demo: Demo) -> None:
+    """Issue 13.5: the F5 workbook and the `tenken cases` commands; no warning at exit."""
+    assert demo.run.returncode == 0, demo.run.stderr
+    assert demo.run.stdout.count("確認作業リスト.xlsx") >= 4  # one per partition, and the command
+    assert "tenken cases import" in demo.run.stdout and "tenken cases status" in demo.run.stdout
+    assert "resource_tracker" not in demo.run.stderr and "Traceback" not in demo.run.stderr
+
+
 def test_everything_in_the_home_is_owner_only(demo: Demo) -> None:
     assert demo.run.returncode == 0, demo.run.stderr
     wrong = []

@@ -69,6 +69,9 @@ def listening(pids: list[int]) -> list[tuple[str, int]]:
 
 
 def test_ui_listens_on_loopback_only(tmp_path: Path) -> None:
+    from assets.instance import ensure_home
+
+    ensure_home(tmp_path / "home")  # `tenken ui` refuses a home that does not exist (issue 13.5)
     port = free_port()
     log = (tmp_path / "ui.log").open("w")
     ui = subprocess.Popen(
