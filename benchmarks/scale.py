@@ -17,6 +17,12 @@ For each N (default 100k, 1M, 10M):
 
 Every target of the performance issues is printed with met / not met at the end.
 
+Before anything is timed, the bytecode of the environment and of tenken is compiled, as
+``pip install`` does by default: ``uv pip install`` does not, and where
+``PYTHONDONTWRITEBYTECODE`` is set (as on the development machines) every fresh process would
+otherwise compile dagster, pandas, pandera… from source again, ~2.5 s of start-up per phase on
+a quiet machine and 8 s under load (profiled in issue 17). Skip with ``--no-compile``.
+
 Prints a table and writes it as JSON to ``benchmarks/results/``. From a fresh clone::
 
     python3.11 -m pip install ".[bench]"
@@ -292,6 +298,19 @@ def measure(n: int, keep: bool, peer: bool = False) -> Row:
             shutil.rmtree(work, ignore_errors=True)
 
 
+def compile_bytecode() -> None:
+    """What ``pip install`` does at install time: write the ``.pyc`` of every module once."""
+    import compileall
+    import sysconfig
+
+    start = time.perf_counter()
+    paths = [Path(sysconfig.get_paths()["purelib"]), Path(sysconfig.get_paths()["platlib"])]
+    paths += [ROOT / name for name in ("schemas", "pipelines", "assets", "tenken", "demo")]
+    for path in dict.fromkeys(paths):
+        compileall.compile_dir(path, quiet=2, workers=1)
+    print(f"bytecode compiled ({time.perf_counter() - start:.1f} s, not timed)", flush=True)
+
+
 def machine() -> dict[str, object]:
     return {
         "cpus": os.cpu_count(),
@@ -300,6 +319,7 @@ def machine() -> dict[str, object]:
         "polars": pl.__version__,
         "platform": platform.platform(),
         "input_limit_bytes": _input_limit(),
+        "PYTHONDONTWRITEBYTECODE": os.environ.get("PYTHONDONTWRITEBYTECODE", ""),
     }
 
 
@@ -405,7 +425,12 @@ def main() -> None:
         default=None,
         help="run Splink on the same files (default: when installed)",
     )
+    parser.add_argument(
+        "--compile", action=argparse.BooleanOptionalAction, default=True, help="compile bytecode first"
+    )
     args = parser.parse_args()
+    if args.compile:
+        compile_bytecode()
     RESULTS.mkdir(parents=True, exist_ok=True)
     out = RESULTS / f"scale-{datetime.now():%Y%m%d-%H%M%S}.json"
     rows: list[Row] = []
