@@ -31,6 +31,7 @@ Everything is vectorised (numpy + polars); 1M rows take well under a minute.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
@@ -251,9 +252,57 @@ def generate(
     rates: Rates | None = None,
     today: date = date(2026, 11, 1),
 ) -> SyntheticData:
-    """A synthetic extract of about ``n_rows`` rows for one agency × 事務, with ground truth."""
+    """A synthetic extract of about ``n_rows`` rows for one agency × 事務, with ground truth.
+
+    The phases, in the order they draw from the one random generator (the order is part of
+    the output: the same seed gives the same files): the place, the households and their
+    people, who the 事務 serves and which kind of difference each row has, the mislinks, the
+    business side, the ground truth, the scope and 宛名番号, then the files.
+    """
     rates = rates or Rates()
     rng = np.random.default_rng(seed)
+    place = _place(agency)
+    people = _people(rng, n_rows, place, today)
+    people = people.with_columns(
+        pl.Series("my_number", _my_numbers(people["pid"].to_numpy(), seed)),
+        # 住基ネット: 2% deleted (death, emigration), kana unrecorded for some
+        (pl.col("r_status") < 0.01).alias("deleted"),
+    )
+    ex = _served_with_kinds(people, rng, n_rows, rates)
+    ex, registry = _mislinks(ex, people, place.others, seed)
+    ex = _business_side(_business_fields(ex, rng, place.others), registry, seed)
+    ex = _ground_truth(ex, holds_sex)
+    ex = _scope_and_atena(ex, rng, rates)
+    reg = _registry_answers(registry, ex)
+    return SyntheticData(
+        agency=agency,
+        jimu=jimu,
+        extract=_extract_file(ex, holds_sex, with_atena),
+        atena=(
+            ex.select(pl.col("atena_no").alias("宛名番号"), pl.col("number_in_extract").alias("個人番号"))
+            if with_atena
+            else None
+        ),
+        registry=reg,
+        # everyone else in the extract whose registry kana happened to be blank is kana_unregistered
+        truth=_reconcile_kana(_truth(ex), ex, reg, holds_sex),
+    )
+
+
+# ---- the place ------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class _Place:
+    """The agency's 都道府県 and municipality, the others people move from, its wards."""
+
+    pref: str
+    muni: str
+    others: pl.DataFrame  # prefecture, name: where 住登外者 live and movers came from
+    wards: list[str]  # a 政令市 registers every resident in a ward; else [muni]
+
+
+def _place(agency: str) -> _Place:
     muni_rows = _municipality_frame()
     home = muni_rows.filter(pl.col("code") == agency)
     if home.height == 0 or not home["name"][0]:
@@ -268,22 +317,48 @@ def generate(
     others = same_pref if same_pref.height else muni_rows.filter(pl.col("name").is_not_null())
     # a 政令市 registers every resident in a ward: 札幌市 → 札幌市中央区 …
     wards = [w for w in _ward_names() if w.startswith(home_muni) and w != home_muni] or [home_muni]
+    return _Place(home_pref, home_muni, others, wards)
 
-    # ---- households ------------------------------------------------------------------
+
+# ---- households -----------------------------------------------------------------------
+
+
+def _people(rng: np.random.Generator, n_rows: int, place: _Place, today: date) -> pl.DataFrame:
+    """The population 住基ネット answers from: households, then their members with sex,
+    birth date, names, address and the registered (住基ネット) form of each."""
+    hh = _households(rng, n_rows, place)
+    people = hh.with_columns(pl.int_ranges(0, pl.col("size")).alias("role")).explode("role")
+    n = people.height
+    people = people.with_columns(
+        pl.Series("pid", np.arange(n)),
+        pl.Series("r_given", rng.integers(0, 1_000_000, n)),
+        pl.Series("r_age", rng.integers(-1800, 1800, n)),
+        pl.Series("r_child", rng.integers(22 * 365, 40 * 365, n)),
+        pl.Series("r_sex", rng.random(n) < 0.5),
+        pl.Series("r_status", rng.random(n)),
+        pl.Series("r_kana_blank", rng.random(n)),
+    )
+    people = _given_names(_sexes_and_births(people, today))
+    people = _names_and_addresses(people, place)
+    return _with_registry_fields(people)
+
+
+def _households(rng: np.random.Generator, n_rows: int, place: _Place) -> pl.DataFrame:
+    """One row per household: size, surname, where it lives, its head, whether it has twins."""
     n_people = int(n_rows * 1.35) + 200
     n_households = max(50, int(n_people / 2.3))
     sizes = rng.choice([1, 2, 3, 4, 5], size=n_households, p=[0.3, 0.3, 0.2, 0.15, 0.05])
     sur_w = np.array([s[2] for s in vocab.SURNAMES], dtype=float)
     towns = len(vocab.TOWNS)
-    hh = pl.DataFrame(
+    return pl.DataFrame(
         {
             "hh": np.arange(n_households),
             "size": sizes,
             "surname": rng.choice(len(vocab.SURNAMES), size=n_households, p=sur_w / sur_w.sum()),
             "glyph": rng.random(n_households) < 0.25,  # household registered with the variant form
             "outside": rng.random(n_households) < 0.12,  # lives in another municipality (住登外者)
-            "other_muni": rng.integers(0, others.height, n_households),
-            "ward": rng.integers(0, len(wards), n_households),
+            "other_muni": rng.integers(0, place.others.height, n_households),
+            "ward": rng.integers(0, len(place.wards), n_households),
             "town": rng.integers(0, towns, n_households),
             "chome": rng.integers(1, 6, n_households),
             "ban": rng.integers(1, 40, n_households),
@@ -297,23 +372,15 @@ def generate(
             "twins": rng.random(n_households) < 0.06,
         }
     )
-    people = hh.with_columns(pl.int_ranges(0, pl.col("size")).alias("role")).explode("role")
-    n = people.height
-    people = people.with_columns(
-        pl.Series("pid", np.arange(n)),
-        pl.Series("r_given", rng.integers(0, 1_000_000, n)),
-        pl.Series("r_age", rng.integers(-1800, 1800, n)),
-        pl.Series("r_child", rng.integers(22 * 365, 40 * 365, n)),
-        pl.Series("r_sex", rng.random(n) < 0.5),
-        pl.Series("r_status", rng.random(n)),
-        pl.Series("r_kana_blank", rng.random(n)),
-    )
+
+
+def _sexes_and_births(people: pl.DataFrame, today: date) -> pl.DataFrame:
+    """Head, spouse (opposite sex), children; the 2nd child of a twin household shares the
+    first child's birth date."""
     role = pl.col("role")
     latest_birth = (today - date(1970, 1, 1)).days - 30
     first_child_birth = pl.col("head_birth") + pl.col("r_child")
     people = people.with_columns(
-        # head, spouse (opposite sex), children; the 2nd child of a twin household shares
-        # the first child's birth date
         pl.when(role == 0)
         .then(pl.col("head_male"))
         .when(role == 1)
@@ -329,7 +396,7 @@ def generate(
     )
     # children's birth days: first child per household, twins copy it
     child_base = people.filter(role == 2).select("hh", first_child_birth.alias("_c2"))
-    people = (
+    return (
         people.join(child_base, on="hh", how="left")
         .with_columns(
             pl.when(role <= 1)
@@ -355,8 +422,12 @@ def generate(
             ((role == 3) & pl.col("twins")).alias("is_twin"),
         )
     )
+
+
+def _given_names(people: pl.DataFrame) -> pl.DataFrame:
+    """A given name by sex; a twin gets the name after its sibling's, so twins never share one."""
+    role = pl.col("role")
     n_m, n_f = len(vocab.MALE_NAMES), len(vocab.FEMALE_NAMES)
-    # a twin gets the name after its sibling's, so twins never share a given name
     people = people.with_columns(
         pl.when(pl.col("male"))
         .then(pl.col("r_given") % n_m)
@@ -366,7 +437,7 @@ def generate(
     sib = people.filter(role == 2).select(
         "hh", pl.col("given").alias("_sib_given"), pl.col("male").alias("_sib_male")
     )
-    people = (
+    return (
         people.join(sib, on="hh", how="left")
         .with_columns(
             pl.when(pl.col("is_twin") & (pl.col("male") == pl.col("_sib_male")))
@@ -377,74 +448,77 @@ def generate(
         .sort("pid")
     )
 
-    surname_kanji = pl.Series([s[0] for s in vocab.SURNAMES])
-    surname_kana = pl.Series([s[1] for s in vocab.SURNAMES])
-    surname_variant = pl.Series([s[3] or s[0] for s in vocab.SURNAMES])
-    male_k = pl.Series([g[0] for g in vocab.MALE_NAMES])
-    male_r = pl.Series([g[1] for g in vocab.MALE_NAMES])
-    female_k = pl.Series([g[0] for g in vocab.FEMALE_NAMES])
-    female_r = pl.Series([g[1] for g in vocab.FEMALE_NAMES])
 
-    def pick(series: pl.Series, idx: str) -> pl.Expr:
-        return pl.col(idx).replace_strict(dict(enumerate(series.to_list())), return_dtype=pl.String)
+def _pick(values: Sequence[str] | pl.Series, idx: str) -> pl.Expr:
+    """The string at index ``pl.col(idx)`` of ``values``."""
+    return pl.col(idx).replace_strict(dict(enumerate(list(values))), return_dtype=pl.String)
 
+
+def _names_and_addresses(people: pl.DataFrame, place: _Place) -> pl.DataFrame:
+    """The indices drawn for surname, given name, municipality and 町字 as text."""
     people = people.with_columns(
-        pick(surname_kanji, "surname").alias("sur_k"),
-        pick(surname_variant, "surname").alias("sur_v"),
-        pick(surname_kana, "surname").alias("sur_r"),
-        pl.when(pl.col("male")).then(pick(male_k, "given")).otherwise(pick(female_k, "given")).alias("giv_k"),
-        pl.when(pl.col("male")).then(pick(male_r, "given")).otherwise(pick(female_r, "given")).alias("giv_r"),
+        _pick([s[0] for s in vocab.SURNAMES], "surname").alias("sur_k"),
+        _pick([s[3] or s[0] for s in vocab.SURNAMES], "surname").alias("sur_v"),
+        _pick([s[1] for s in vocab.SURNAMES], "surname").alias("sur_r"),
+        pl.when(pl.col("male"))
+        .then(_pick([g[0] for g in vocab.MALE_NAMES], "given"))
+        .otherwise(_pick([g[0] for g in vocab.FEMALE_NAMES], "given"))
+        .alias("giv_k"),
+        pl.when(pl.col("male"))
+        .then(_pick([g[1] for g in vocab.MALE_NAMES], "given"))
+        .otherwise(_pick([g[1] for g in vocab.FEMALE_NAMES], "given"))
+        .alias("giv_r"),
     )
-    town_name = pl.Series([t[0] for t in vocab.TOWNS])
-    town_has_chome = pl.Series([t[1] for t in vocab.TOWNS])
-    town_alt = pl.Series([t[2] or t[0] for t in vocab.TOWNS])
-    other_pref = others["prefecture"]
-    other_name = others["name"]
     people = people.with_columns(
         pl.when(pl.col("outside"))
-        .then(pick(other_pref, "other_muni"))
-        .otherwise(pl.lit(home_pref))
+        .then(_pick(place.others["prefecture"], "other_muni"))
+        .otherwise(pl.lit(place.pref))
         .alias("pref"),
         pl.when(pl.col("outside"))
-        .then(pick(other_name, "other_muni"))
-        .otherwise(pick(pl.Series(wards), "ward"))
+        .then(_pick(place.others["name"], "other_muni"))
+        .otherwise(_pick(place.wards, "ward"))
         .alias("muni"),
-        pick(town_name, "town").alias("town_name"),
-        pick(town_alt, "town").alias("town_alt"),
+        _pick([t[0] for t in vocab.TOWNS], "town").alias("town_name"),
+        _pick([t[2] or t[0] for t in vocab.TOWNS], "town").alias("town_alt"),
         pl.col("town")
-        .replace_strict(dict(enumerate(town_has_chome.to_list())), return_dtype=pl.Boolean)
+        .replace_strict(dict(enumerate(t[1] for t in vocab.TOWNS)), return_dtype=pl.Boolean)
         .alias("has_chome"),
     )
-    people = people.with_columns(
+    return people.with_columns(
         pl.col("muni").replace_strict(vocab.COUNTIES, default="", return_dtype=pl.String).alias("county")
     )
-    people = _with_registry_fields(people)
-    people = people.with_columns(
-        pl.Series("my_number", _my_numbers(people["pid"].to_numpy(), seed)),
-        # 住基ネット: 2% deleted (death, emigration), kana unrecorded for some
-        (pl.col("r_status") < 0.01).alias("deleted"),
-    )
 
-    # ---- the extract: who the 事務 serves ---------------------------------------------
+
+# ---- the extract: who the 事務 serves ---------------------------------------------------
+
+#: the kinds drawn per row, in the order their rates are stacked (the order is part of the output)
+_KINDS = (
+    "rename",
+    "moved_muni",
+    "moved_town",
+    "typo_name",
+    "kana_unregistered",
+    "deleted",
+    "biz_kana_blank",
+    "family",
+    "twin",
+    "namesake",
+    "neighbour",
+    "nonexistent",
+)
+
+
+def _served_with_kinds(
+    people: pl.DataFrame, rng: np.random.Generator, n_rows: int, rates: Rates
+) -> pl.DataFrame:
+    """The people the 事務 serves (one row each) and the kind of difference each row has."""
+    n = people.height
     served = rng.choice(n, size=min(n_rows, n - 100), replace=False)
     served.sort()
     ex = people[served].with_columns(pl.int_range(pl.len()).alias("row"))
     m = ex.height
     u = rng.random(m)
-    kinds = [
-        "rename",
-        "moved_muni",
-        "moved_town",
-        "typo_name",
-        "kana_unregistered",
-        "deleted",
-        "biz_kana_blank",
-        "family",
-        "twin",
-        "namesake",
-        "neighbour",
-        "nonexistent",
-    ]
+    kinds = list(_KINDS)
     edges = np.cumsum([getattr(rates, k) for k in kinds])
     kind_idx = np.searchsorted(edges, u, side="right")
     kind = np.where(kind_idx < len(kinds), np.array([*kinds, "ok"])[np.minimum(kind_idx, len(kinds))], "ok")
@@ -475,7 +549,7 @@ def generate(
         .alias("kind")
     )
     # neighbour batches: runs of 3 rows whose numbers are each the next row's
-    ex = ex.with_columns(
+    return ex.with_columns(
         pl.when(pl.col("kind") == "neighbour")
         .then(pl.lit("neighbour"))
         .when(pl.col("kind").shift(1) == "neighbour")
@@ -491,30 +565,40 @@ def generate(
         .alias("kind")
     )
 
-    # the person whose number the row holds (linked) — the row's own person unless mislinked
-    registry = people.select(
-        "pid",
-        "hh",
-        "role",
-        "my_number",
-        "male",
-        "birth_date",
-        "reg_name",
-        "reg_kana",
-        "reg_address",
-        "sur_k",
-        "giv_k",
-        "sur_r",
-        "giv_r",
-        "muni",
-        "town",
-        "chome",
-        "ban",
-        "go",
-        "is_twin",
-        "deleted",
-        "r_kana_blank",
-    )
+
+# ---- mislinks: whose number each row holds ----------------------------------------------
+
+_REGISTRY_COLUMNS = (
+    "pid",
+    "hh",
+    "role",
+    "my_number",
+    "male",
+    "birth_date",
+    "reg_name",
+    "reg_kana",
+    "reg_address",
+    "sur_k",
+    "giv_k",
+    "sur_r",
+    "giv_r",
+    "muni",
+    "town",
+    "chome",
+    "ban",
+    "go",
+    "is_twin",
+    "deleted",
+    "r_kana_blank",
+)
+
+
+def _mislinks(
+    ex: pl.DataFrame, people: pl.DataFrame, others: pl.DataFrame, seed: int
+) -> tuple[pl.DataFrame, pl.DataFrame]:
+    """``linked_pid`` per row — the person whose number the row holds, its own unless
+    mislinked — and the registry: the population plus the namesakes made for the extract."""
+    registry = people.select(_REGISTRY_COLUMNS)
     family_target = registry.select(
         "hh",
         pl.col("pid").alias("fam_pid"),
@@ -537,7 +621,6 @@ def generate(
         .join(registry.filter(pl.col("role") == 2).select("hh", pl.col("pid").alias("linked_pid")), on="hh")
         .select("row", "linked_pid")
     )
-    # namesake: a person outside the extract gets the same name, another birth date/address
     namesake_rows = ex.filter(pl.col("kind") == "namesake")
     neighbour = ex.select("row", pl.col("pid").shift(-1).alias("linked_pid")).filter(
         ex["kind"] == "neighbour"
@@ -550,7 +633,21 @@ def generate(
         .alias("kind"),
         pl.coalesce("linked_pid", "pid").alias("linked_pid"),
     )
-    # the namesakes: new registry people (pid beyond the population)
+    ns, ns_people = _namesakes(namesake_rows, people.height, others, seed)
+    registry = pl.concat(
+        [registry, ns_people.select([pl.col(c).cast(t) for c, t in registry.schema.items()])], how="vertical"
+    )
+    ex = ex.join(ns.select("row", pl.col("ns_pid")), on="row", how="left").with_columns(
+        pl.coalesce("ns_pid", "linked_pid").alias("linked_pid")
+    )
+    return ex, registry
+
+
+def _namesakes(
+    namesake_rows: pl.DataFrame, n: int, others: pl.DataFrame, seed: int
+) -> tuple[pl.DataFrame, pl.DataFrame]:
+    """A person outside the extract with the same name, another birth date and address, for
+    each namesake row: (row → ns_pid, the new registry people with pid beyond the population)."""
     ns = namesake_rows.select(
         "row", "sur_k", "giv_k", "sur_r", "giv_r", "male", "sur_v", "glyph", "birth_date"
     ).with_columns(
@@ -584,15 +681,15 @@ def generate(
         pl.lit(False).alias("deleted"),
         pl.lit(1.0).alias("r_kana_blank"),
     )
-    registry = pl.concat(
-        [registry, ns_people.select([pl.col(c).cast(t) for c, t in registry.schema.items()])], how="vertical"
-    )
-    ex = ex.join(ns.select("row", pl.col("ns_pid")), on="row", how="left").with_columns(
-        pl.coalesce("ns_pid", "linked_pid").alias("linked_pid")
-    )
+    return ns, ns_people
 
-    # ---- the business side ----------------------------------------------------------
-    ex = _business_fields(ex, rng, others)
+
+# ---- the business side ------------------------------------------------------------------
+
+
+def _business_side(ex: pl.DataFrame, registry: pl.DataFrame, seed: int) -> pl.DataFrame:
+    """Joins the linked person's registry facts (``l_*``) and sets the number the extract
+    holds: the linked person's, or one that does not exist."""
     linked = registry.select(
         pl.col("pid").alias("linked_pid"),
         pl.col("my_number").alias("linked_number"),
@@ -612,18 +709,22 @@ def generate(
         pl.col("pid").alias("_lp"),
     )
     ex = ex.join(linked, on="linked_pid", how="left")
-    nonexistent = pl.col("kind") == "nonexistent"
-    ex = ex.with_columns(
-        pl.when(nonexistent)
-        .then(pl.Series(_my_numbers(np.arange(m) + 50_000_000_000, seed + 7)))
+    return ex.with_columns(
+        pl.when(pl.col("kind") == "nonexistent")
+        .then(pl.Series(_my_numbers(np.arange(ex.height) + 50_000_000_000, seed + 7)))
         .otherwise(pl.col("linked_number"))
         .alias("number_in_extract"),
     )
 
-    # ---- ground truth (semantic) ----------------------------------------------------
-    kana_unreg = pl.col("kind") == "kana_unregistered"
+
+# ---- ground truth (semantic) --------------------------------------------------------------
+
+
+def _ground_truth(ex: pl.DataFrame, holds_sex: bool) -> pl.DataFrame:
+    """Which attributes of the row's person and the linked person really differ, and from
+    that the expected 判定, whether the row is a mislink, and whether its label is ambiguous."""
     ex = ex.with_columns(
-        pl.when(nonexistent)
+        pl.when(pl.col("kind") == "nonexistent")
         .then(pl.lit("10"))
         .when(pl.col("l_deleted"))
         .then(pl.lit("20"))
@@ -634,7 +735,7 @@ def generate(
         (
             (pl.col("biz_sur_r") == pl.col("l_sur_r"))
             & (pl.col("giv_r") == pl.col("l_giv_r"))
-            & ~kana_unreg
+            & (pl.col("kind") != "kana_unregistered")
             & (pl.col("kind") != "biz_kana_blank")
         ).alias("eq_kana"),
         (
@@ -643,25 +744,10 @@ def generate(
             & (pl.col("kind") != "typo_name")
         ).alias("eq_name"),
         (pl.col("biz_muni") == pl.col("l_muni")).alias("eq_muni"),
-        (
-            (pl.col("biz_muni") == pl.col("l_muni"))
-            & (pl.col("biz_town") == pl.col("l_town"))
-            & (pl.col("biz_chome") == pl.col("l_chome"))
-            & (pl.col("biz_ban") == pl.col("l_ban"))
-            & (pl.col("biz_go") == pl.col("l_go"))
-        ).alias("eq_town"),
+        _same_address().alias("eq_town"),
         # another 町字 that the manual's rule cannot tell apart (same first 2 characters,
         # same numbers): the expected label depends on the rule, not on the data
-        (
-            (pl.col("kind") == "moved_town")
-            & (
-                pl.col("biz_town").replace_strict(_MANUAL_TOWN_KEYS)
-                == pl.col("l_town").replace_strict(_MANUAL_TOWN_KEYS, default="")
-            )
-            & (pl.col("biz_chome") == pl.col("l_chome"))
-            & (pl.col("biz_ban") == pl.col("l_ban"))
-            & (pl.col("biz_go") == pl.col("l_go"))
-        ).alias("_town_unseen"),
+        _town_unseen().alias("_town_unseen"),
     )
     sex_rule = pl.col("eq_sex") if holds_sex else pl.lit(True)
     expected = (
@@ -676,7 +762,7 @@ def generate(
         .otherwise(pl.lit(Grade.A.value))
     )
     is_mislink = pl.col("kind").is_in(MISLINKS)
-    ex = ex.with_columns(
+    return ex.with_columns(
         expected.alias("expected_grade"),
         is_mislink.alias("is_mislink"),
         # a mislink that agrees on every attribute cannot be found from 4情報
@@ -684,7 +770,38 @@ def generate(
             "ambiguous"
         ),
     )
-    # scope: 自動連携 only for correct links; out-of-scope rows are never sent
+
+
+def _same_address() -> pl.Expr:
+    return (
+        (pl.col("biz_muni") == pl.col("l_muni"))
+        & (pl.col("biz_town") == pl.col("l_town"))
+        & (pl.col("biz_chome") == pl.col("l_chome"))
+        & (pl.col("biz_ban") == pl.col("l_ban"))
+        & (pl.col("biz_go") == pl.col("l_go"))
+    )
+
+
+def _town_unseen() -> pl.Expr:
+    return (
+        (pl.col("kind") == "moved_town")
+        & (
+            pl.col("biz_town").replace_strict(_MANUAL_TOWN_KEYS)
+            == pl.col("l_town").replace_strict(_MANUAL_TOWN_KEYS, default="")
+        )
+        & (pl.col("biz_chome") == pl.col("l_chome"))
+        & (pl.col("biz_ban") == pl.col("l_ban"))
+        & (pl.col("biz_go") == pl.col("l_go"))
+    )
+
+
+# ---- scope and 宛名番号 ------------------------------------------------------------------------
+
+
+def _scope_and_atena(ex: pl.DataFrame, rng: np.random.Generator, rates: Rates) -> pl.DataFrame:
+    """取得経路 (自動連携 only for correct links: out-of-scope rows are never sent), 住登区分,
+    a 10-digit 宛名番号 not in population order, and the true owner of each mislink."""
+    m = ex.height
     auto = rng.random(m) < rates.auto_linked
     ex = ex.with_columns(
         pl.Series("_auto", auto),
@@ -704,17 +821,24 @@ def generate(
         .otherwise(pl.lit("住登者"))
         .alias("resident_class"),
     )
-    # 宛名番号: 10 digits, not in population order
     perm = rng.permutation(m)
     ex = ex.with_columns(pl.Series("atena_no", np.char.zfill((perm + 1_000_001).astype(str), 10)))
     owners = ex.select(pl.col("pid").alias("linked_pid"), pl.col("atena_no").alias("true_owner_atena"))
-    ex = (
+    return (
         ex.join(owners, on="linked_pid", how="left")
-        .with_columns(pl.when(is_mislink).then(pl.col("true_owner_atena")).alias("true_owner_atena"))
+        .with_columns(
+            pl.when(pl.col("is_mislink")).then(pl.col("true_owner_atena")).alias("true_owner_atena")
+        )
         .sort("atena_no")
     )
 
-    extract = ex.select(
+
+# ---- the files --------------------------------------------------------------------------------
+
+
+def _extract_file(ex: pl.DataFrame, holds_sex: bool, with_atena: bool) -> pl.DataFrame:
+    """F1 in the contract's columns (個人番号 blank when the numbers come in F1b)."""
+    return ex.select(
         pl.col("atena_no").alias("宛名番号"),
         (pl.lit("") if with_atena else pl.col("number_in_extract")).alias("個人番号"),
         pl.col("biz_name").alias("氏名"),
@@ -725,12 +849,10 @@ def generate(
         pl.col("resident_class").alias("住登区分"),
         pl.col("route").alias("取得経路"),
     )
-    atena = (
-        ex.select(pl.col("atena_no").alias("宛名番号"), pl.col("number_in_extract").alias("個人番号"))
-        if with_atena
-        else None
-    )
-    truth = ex.select(
+
+
+def _truth(ex: pl.DataFrame) -> pl.DataFrame:
+    return ex.select(
         "atena_no",
         "kind",
         "is_mislink",
@@ -740,6 +862,11 @@ def generate(
         "true_owner_atena",
         "expected_result",
     )
+
+
+def _registry_answers(registry: pl.DataFrame, ex: pl.DataFrame) -> pl.DataFrame:
+    """What 住基ネット holds per 個人番号 (the simulator answers F2 from it); the linked person
+    of a kana_unregistered row has a blank kana."""
     reg = registry.select(
         "my_number",
         pl.col("reg_name").alias("name"),
@@ -758,11 +885,10 @@ def generate(
         .alias("move_reason"),
         pl.when(pl.col("deleted")).then(pl.lit(date(2025, 6, 1))).alias("move_date"),
     )
-    # kana_unregistered rows: their linked person's kana must be blank in the registry
-    blank_ids = ex.filter(kana_unreg).select(
+    blank_ids = ex.filter(pl.col("kind") == "kana_unregistered").select(
         pl.col("linked_number").alias("my_number"), pl.lit(True).alias("_blank")
     )
-    reg = (
+    return (
         reg.join(blank_ids, on="my_number", how="left")
         .with_columns(
             pl.when(pl.col("_blank").fill_null(False))
@@ -771,15 +897,6 @@ def generate(
             .alias("kana")
         )
         .drop("_blank")
-    )
-    # everyone else in the extract whose registry kana happened to be blank is kana_unregistered
-    return SyntheticData(
-        agency=agency,
-        jimu=jimu,
-        extract=extract,
-        atena=atena,
-        registry=reg,
-        truth=_reconcile_kana(truth, ex, reg, holds_sex),
     )
 
 
@@ -1024,6 +1141,35 @@ def _business_address(ex: pl.DataFrame, others: pl.DataFrame) -> pl.DataFrame:
     丁目番号, kanji numerals, long-vowel or minus-sign dashes, 番地の; a building name and
     room after a space, without one, in half-width kana, or as one more number (-201).
     """
+    ex = _moved_address(ex, others)
+    bt = pl.col("biz_town")
+    t_name = (
+        pl.when(pl.col("v_town") < 0.5)
+        .then(bt.replace_strict(dict(enumerate(t[2] or t[0] for t in vocab.TOWNS)), return_dtype=pl.String))
+        .otherwise(bt.replace_strict(dict(enumerate(t[0] for t in vocab.TOWNS)), return_dtype=pl.String))
+    )
+    has_chome = bt.replace_strict(dict(enumerate(t[1] for t in vocab.TOWNS)), return_dtype=pl.Boolean)
+    pref = pl.when(pl.col("v_pref") < 0.4).then(pl.lit("")).otherwise(pl.col("biz_pref"))
+    county = pl.when(pl.col("v_county") < 0.5).then(pl.lit("")).otherwise(pl.col("biz_county"))
+    city = pl.col("biz_muni").str.extract(r"^(.+?市).+区$", 1)
+    muni = pl.when(city.is_not_null() & (pl.col("v_ward") < 0.1)).then(city).otherwise(pl.col("biz_muni"))
+    return ex.with_columns(
+        pl.concat_str(
+            [
+                pref,
+                county,
+                muni,
+                t_name,
+                pl.when(has_chome).then(_chome_numbers()).otherwise(_lot_numbers()),
+                _building(),
+            ]
+        ).alias("biz_address"),
+    )
+
+
+def _moved_address(ex: pl.DataFrame, others: pl.DataFrame) -> pl.DataFrame:
+    """biz_pref, biz_muni, biz_town, biz_chome, biz_ban, biz_go, biz_county: the person's own
+    address, or for a mover the old one (another municipality, or another 町字 and numbers)."""
     kind = pl.col("kind")
     n_other, n_towns = others.height, len(vocab.TOWNS)
     other_pref = dict(enumerate(others["prefecture"].to_list()))
@@ -1045,7 +1191,7 @@ def _business_address(ex: pl.DataFrame, others: pl.DataFrame) -> pl.DataFrame:
         .alias("biz_town"),
     )
     moved = moved_muni | moved_town
-    ex = ex.with_columns(
+    return ex.with_columns(
         # a moved-muni person whose old muni equals the new one is not a move at all
         pl.when(moved_muni & (pl.col("biz_muni") == pl.col("muni")))
         .then(pl.lit("ok"))
@@ -1058,19 +1204,13 @@ def _business_address(ex: pl.DataFrame, others: pl.DataFrame) -> pl.DataFrame:
         .replace_strict(vocab.COUNTIES, default="", return_dtype=pl.String)
         .alias("biz_county"),
     )
-    bt = pl.col("biz_town")
-    town_name = dict(enumerate(t[0] for t in vocab.TOWNS))
-    town_alt = dict(enumerate(t[2] or t[0] for t in vocab.TOWNS))
-    town_chome = dict(enumerate(t[1] for t in vocab.TOWNS))
-    t_name = (
-        pl.when(pl.col("v_town") < 0.5)
-        .then(bt.replace_strict(town_alt, return_dtype=pl.String))
-        .otherwise(bt.replace_strict(town_name, return_dtype=pl.String))
-    )
-    has_chome = bt.replace_strict(town_chome, return_dtype=pl.Boolean)
+
+
+def _chome_numbers() -> pl.Expr:
+    """丁目番号 as 1-2-3, full width, 丁目番号, kanji numerals, long-vowel or minus-sign dashes."""
     vn = pl.col("v_num")
     ch, ban, go = pl.col("biz_chome"), pl.col("biz_ban"), pl.col("biz_go")
-    chome_numbers = (
+    return (
         pl.when(vn < 0.25)
         .then(pl.format("{}-{}-{}", ch, ban, go))
         .when(vn < 0.35)
@@ -1106,8 +1246,13 @@ def _business_address(ex: pl.DataFrame, others: pl.DataFrame) -> pl.DataFrame:
             )
         )
     )
+
+
+def _lot_numbers() -> pl.Expr:
+    """地番 (towns without 丁目) as 1234-5, 1234番地5, 番地の, kanji numerals or full width."""
+    vn, ban, go = pl.col("v_num"), pl.col("biz_ban"), pl.col("biz_go")
     lot = ban * 37 + go
-    lot_numbers = (
+    return (
         pl.when(vn < 0.3)
         .then(pl.format("{}-{}", lot, go))
         .when(vn < 0.6)
@@ -1120,6 +1265,10 @@ def _business_address(ex: pl.DataFrame, others: pl.DataFrame) -> pl.DataFrame:
             pl.format("{}－{}", lot, go).str.replace_many({str(i): chr(0xFF10 + i) for i in range(10)})
         )
     )
+
+
+def _building() -> pl.Expr:
+    """A building name and room after a space, without one, in half-width kana, or as -201."""
     building_name = (
         pl.col("r_given")
         .mod(len(vocab.BUILDINGS))
@@ -1127,7 +1276,7 @@ def _business_address(ex: pl.DataFrame, others: pl.DataFrame) -> pl.DataFrame:
     )
     room = (pl.col("r_given") % 5 + 1) * 100 + pl.col("r_given") % 9 + 1
     vb = pl.col("v_bld")
-    building = (
+    return (
         pl.when(vb < 0.04)
         .then(pl.format(" {}{}号室", building_name, room))
         .when(vb < 0.06)
@@ -1137,20 +1286,4 @@ def _business_address(ex: pl.DataFrame, others: pl.DataFrame) -> pl.DataFrame:
         .when(vb < 0.09)
         .then(pl.format("-{}", room))
         .otherwise(pl.lit(""))
-    )
-    pref = pl.when(pl.col("v_pref") < 0.4).then(pl.lit("")).otherwise(pl.col("biz_pref"))
-    county = pl.when(pl.col("v_county") < 0.5).then(pl.lit("")).otherwise(pl.col("biz_county"))
-    city = pl.col("biz_muni").str.extract(r"^(.+?市).+区$", 1)
-    muni = pl.when(city.is_not_null() & (pl.col("v_ward") < 0.1)).then(city).otherwise(pl.col("biz_muni"))
-    return ex.with_columns(
-        pl.concat_str(
-            [
-                pref,
-                county,
-                muni,
-                t_name,
-                pl.when(has_chome).then(chome_numbers).otherwise(lot_numbers),
-                building,
-            ]
-        ).alias("biz_address"),
     )
