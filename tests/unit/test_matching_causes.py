@@ -810,3 +810,41 @@ def test_every_case_gets_a_cause_in_a_mixed_file() -> None:
     out = run([{**r, "atena_no": f"A{i:05d}"} for i, r in enumerate(rows)])
     cases = [r for r in out if r["grade"] != "A"]
     assert cases and all(r["likely_cause"] and 1 <= r["priority"] <= 6 for r in cases)
+
+
+def test_owner_keys_kept_between_slices_give_the_same_owners() -> None:
+    """照合 judges in slices and keeps the population's name keys between them (OwnerKeys):
+    each slice must find the owners it would find alone, including owners born on a date
+    an earlier slice already asked about and on dates no earlier slice asked about."""
+    import polars as pl
+
+    from pipelines.matching.causes import add_causes
+    from pipelines.matching.comparisons import build_comparisons, held_fields
+    from pipelines.matching.levels import compile_judgements
+    from pipelines.matching.owners import OwnerKeys, population_from_graded
+    from pipelines.matching.rules import classify
+    from pipelines.matching.testing import default_settings, frame, population
+
+    settings = default_settings()
+    comparisons = build_comparisons(settings)
+    rows = [
+        {"atena_no": "A01", "juki": {**SPOUSE, "address": ELSEWHERE}},
+        {"atena_no": "A02", "juki": TWIN},
+        {"atena_no": "A03", "juki": STRANGER},
+        {"atena_no": "A04", "juki": {**SPOUSE, "address": ELSEWHERE}},  # a date asked before
+    ]
+    graded = classify(compile_judgements(frame(rows), comparisons), comparisons, held_fields(settings))
+    others = [
+        {"atena_no": "A09", **SPOUSE, "address": ELSEWHERE},
+        {"atena_no": "A07", **TWIN, "name": "山田次郎"},
+        {"atena_no": "A08", **STRANGER},
+    ]
+    extract = pl.concat([population_from_graded(graded), population(others)])
+    whole = add_causes(graded, settings, extract).sort("atena_no")
+    cache = OwnerKeys()
+    sliced = pl.concat(
+        [add_causes(graded.slice(i, 1), settings, extract, cache) for i in range(graded.height)]
+    ).sort("atena_no")
+    expected = {"A01": "A09", "A02": "A07", "A03": "A08", "A04": "A09"}
+    assert dict(zip(whole["atena_no"], whole["likely_owner"], strict=True)) == expected
+    assert sliced.equals(whole)
