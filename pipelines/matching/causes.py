@@ -40,7 +40,7 @@ import polars as pl
 from pipelines.matching.comparisons import held_fields
 from pipelines.matching.levels import first_match
 from pipelines.matching.normalize import kana_table
-from pipelines.matching.owners import OwnerKeys, find_owners, population_from_graded
+from pipelines.matching.owners import find_owners, population_from_graded
 from pipelines.matching.settings import MatchSettings
 from pipelines.matching.signals import add_signals
 from schemas.codes import Field, Grade, ResultCode
@@ -256,16 +256,12 @@ def cause_rules() -> tuple[Cause, ...]:
 
 
 def add_causes(
-    graded: pl.DataFrame,
-    settings: MatchSettings,
-    population: pl.DataFrame | None = None,
-    owner_keys: OwnerKeys | None = None,
+    graded: pl.DataFrame, settings: MatchSettings, population: pl.DataFrame | None = None
 ) -> pl.DataFrame:
     """Add ``likely_cause``, ``likely_cause_code``, ``likely_owner`` and ``priority``.
 
     ``population`` is every row of the extract (``owners.POPULATION_COLUMNS``); without it,
     the business side of ``graded`` is used. A rows get no cause and priority 9.
-    ``owner_keys`` keeps the population's name keys between slices of one 照合.
     """
     rules = cause_rules()
     held = held_fields(settings)
@@ -279,7 +275,6 @@ def add_causes(
         kana_width=kana_table(voiced=False, small=False),
         kana_folded=kana_table(voiced=True, small=settings.small_kana_is_variant),
         holds_sex=Field.SEX in held,
-        cache=owner_keys,
     )
     cases = cases.join(owners, on="atena_no", how="left")
     # each condition evaluated once: the index of the first rule that applies

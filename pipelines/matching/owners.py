@@ -70,14 +70,11 @@ def find_owners(
     kana_width: Mapping[str, str],
     kana_folded: Mapping[str, str],
     holds_sex: bool,
-    cache: OwnerKeys | None = None,
 ) -> pl.DataFrame:
     """``atena_no`` of each case with a ``likely_owner`` (comma-separated when several).
 
     ``cases`` carries ``atena_no``, ``juki_name_fold``, ``juki_kana_fold``,
     ``juki_birth_date`` and ``juki_sex``; ``population`` has ``POPULATION_COLUMNS``.
-    ``cache`` keeps the population's keys between calls on the same population (the slices
-    of one 照合), so no one's name is folded twice.
     """
 
     same = ["birth_date", "sex"] if holds_sex else ["birth_date"]
@@ -91,13 +88,18 @@ def find_owners(
     empty = pl.DataFrame(schema={"atena_no": pl.String, "likely_owner": pl.String})
     if wanted.height == 0:
         return empty
-    groups = wanted.select(same).unique()
-    if cache is None:
-        keys = _owner_keys(population, groups, same, itaiji, kana_width, kana_folded)
-    else:
-        keys = cache.keys(population, groups, same, itaiji, kana_width, kana_folded)
-    if keys.height == 0:
+    # only people born on a date (and of a sex) some case asks about need their names folded
+    people = population.join(wanted.select(same).unique(), on=same, how="semi")
+    if people.height == 0:
         return empty
+    people = join_forms(people, name_forms(people["name"], itaiji), "name", "n")
+    people = join_forms(people, kana_forms(people["kana"], kana_width, kana_folded), "kana", "k")
+    keys = people.select(
+        pl.col("atena_no").alias("likely_owner"),
+        whole(pl.col("n_parts")).alias("name"),
+        whole(pl.col("k_parts")).alias("kana"),
+        *same,
+    )
     # the same person under either key; a null key (no kana) never matches
     hits = pl.concat(
         [
@@ -112,59 +114,6 @@ def find_owners(
     if "juki_addr_numbers" in cases.columns and hits.filter(several).height:
         hits = pl.concat([hits.filter(~several), _prefer_same_place(hits.filter(several), cases, population)])
     return hits.group_by("atena_no").agg(pl.col("likely_owner").unique().sort().str.join(","))
-
-
-def _owner_keys(
-    population: pl.DataFrame,
-    groups: pl.DataFrame,
-    same: list[str],
-    itaiji: Mapping[str, str],
-    kana_width: Mapping[str, str],
-    kana_folded: Mapping[str, str],
-) -> pl.DataFrame:
-    """The comparison keys of the people born on a date (and of a sex) in ``groups``: only
-    they need their names folded."""
-    people = population.join(groups, on=same, how="semi")
-    if people.height == 0:
-        return people.select(pl.col("atena_no").alias("likely_owner"), "name", "kana", *same)
-    people = join_forms(people, name_forms(people["name"], itaiji), "name", "n")
-    people = join_forms(people, kana_forms(people["kana"], kana_width, kana_folded), "kana", "k")
-    return people.select(
-        pl.col("atena_no").alias("likely_owner"),
-        whole(pl.col("n_parts")).alias("name"),
-        whole(pl.col("k_parts")).alias("kana"),
-        *same,
-    )
-
-
-class OwnerKeys:
-    """``_owner_keys`` of one population, kept across calls: each (birth date[, sex]) group
-    is folded the first time a case asks for it. Without it a 10M-row 照合 in 1M slices
-    folded most of the population's names once per slice (issue 17). One instance serves
-    one population and one set of settings (the slices of one 照合)."""
-
-    def __init__(self) -> None:
-        self._groups: pl.DataFrame | None = None
-        self._keys: list[pl.DataFrame] = []
-
-    def keys(
-        self,
-        population: pl.DataFrame,
-        groups: pl.DataFrame,
-        same: list[str],
-        itaiji: Mapping[str, str],
-        kana_width: Mapping[str, str],
-        kana_folded: Mapping[str, str],
-    ) -> pl.DataFrame:
-        missing = groups if self._groups is None else groups.join(self._groups, on=same, how="anti")
-        if missing.height:
-            self._keys.append(_owner_keys(population, missing, same, itaiji, kana_width, kana_folded))
-            self._groups = missing if self._groups is None else pl.concat([self._groups, missing])
-        if not self._keys:
-            return _owner_keys(population, groups, same, itaiji, kana_width, kana_folded)
-        if len(self._keys) > 1:
-            self._keys = [pl.concat(self._keys)]
-        return self._keys[0].join(groups, on=same, how="semi")
 
 
 def _prefer_same_place(hits: pl.DataFrame, cases: pl.DataFrame, population: pl.DataFrame) -> pl.DataFrame:

@@ -19,7 +19,7 @@ from pipelines.files.csv_writer import CsvCp932Writer
 from pipelines.matching.causes import add_causes, describe_causes
 from pipelines.matching.comparisons import Comparison, build_comparisons, held_fields
 from pipelines.matching.levels import compile_judgements
-from pipelines.matching.owners import OwnerKeys, population_from_extract
+from pipelines.matching.owners import population_from_extract
 from pipelines.matching.rules import classify, describe_rules
 from pipelines.matching.settings import MatchSettings
 from pipelines.privacy import write_private
@@ -130,11 +130,9 @@ def match_slices(
     # sorted inputs, each sorted, follow each other in order
     ordered = inputs.sort("inquiry_no")  # free when already sorted (``match_inputs``)
     del inputs
-    # the likely-owner keys of the population, folded once for all slices
-    owner_keys = OwnerKeys() if population is not None else None
     for offset in range(0, max(ordered.height, 1), MATCH_CHUNK_ROWS):
         part = ordered.slice(offset, MATCH_CHUNK_ROWS)
-        yield _match_slice(part, settings, comparisons, population, owner_keys).sort("inquiry_no")
+        yield _match_slice(part, settings, comparisons, population).sort("inquiry_no")
 
 
 def _match_slice(
@@ -142,11 +140,10 @@ def _match_slice(
     settings: MatchSettings,
     comparisons: tuple[Comparison, ...],
     population: pl.DataFrame | None,
-    owner_keys: OwnerKeys | None = None,
 ) -> pl.DataFrame:
     judged = compile_judgements(inputs, comparisons)
     graded = classify(judged, comparisons, held_fields(settings))
-    with_causes = add_causes(graded, settings, population, owner_keys)
+    with_causes = add_causes(graded, settings, population)
     return with_causes.select(
         "round_id",
         pl.lit(settings.digest()).alias("settings_digest"),
