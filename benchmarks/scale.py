@@ -9,7 +9,19 @@ For each N (default 100k, 1M, 10M):
    and the time of each stage from the Dagster instance's step statistics;
 3. answer F2 with the 住基ネット simulator between the phases (not timed);
 4. measure the **I/O floor** in the same run: polars alone reading F1 and F3 and writing F4
-   with the same encodings (cp932 in, cp932 out), which no implementation can beat.
+   with the same encodings (cp932 in, cp932 out), which no implementation can beat;
+5. with ``--peer`` (the default when Splink is installed, ``bench`` extra), run **the peer** on
+   the same F1 and F3 files in a fresh process: Splink with DuckDB reading them, linking on the
+   個人番号, comparing 氏名, カナ, 生年月日, 性別 and 住所 and scoring every pair, then writing
+   the pairs (``benchmarks/peer_splink.py``), and print tenken's 照合 step beside it.
+
+Every target of the performance issues is printed with met / not met at the end.
+
+Before anything is timed, the bytecode of the environment and of tenken is compiled, as
+``pip install`` does by default: ``uv pip install`` does not, and where
+``PYTHONDONTWRITEBYTECODE`` is set (as on the development machines) every fresh process would
+otherwise compile dagster, pandas, pandera… from source again, ~2.5 s of start-up per phase on
+a quiet machine and 8 s under load (profiled in issue 17). Skip with ``--no-compile``.
 
 Prints a table and writes it as JSON to ``benchmarks/results/``. From a fresh clone::
 
@@ -69,6 +81,7 @@ class Row:
     load_before: tuple[float, float, float] = (0.0, 0.0, 0.0)
     load_after: tuple[float, float, float] = (0.0, 0.0, 0.0)
     refused: str = ""  # why tenken refused this size (input limit), else empty
+    peer: dict[str, float] = field(default_factory=dict)  # Splink's read / link_score / write, peak
 
     @property
     def total_s(self) -> float:
@@ -188,7 +201,33 @@ def io_floor(f1: Path, f3_dir: Path, work: Path) -> float:
     return time.perf_counter() - start
 
 
-def measure(n: int, keep: bool) -> Row:
+def peer_splink(f1: Path, f3_dir: Path, work: Path) -> dict[str, float]:
+    """benchmarks/peer_splink.py in a fresh process (its own peak RSS); {} without Splink."""
+    script = str(ROOT / "benchmarks" / "peer_splink.py")
+    proc = subprocess.Popen(
+        [sys.executable, script, "--f1", str(f1), "--f3", str(f3_dir), "--out", str(work / "peer")],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    with TreeSampler(proc.pid) as sampler:
+        out, err = proc.communicate()
+    if proc.returncode != 0:
+        print(f"peer failed ({proc.returncode}): {err[-1500:]}", flush=True)
+        return {}
+    figures = json.loads(out)
+    return {k: v for k, v in figures.items() if isinstance(v, float | int)} | {
+        "peak_rss_mb": round(sampler.peak / 1024**2)
+    }
+
+
+def _has_splink() -> bool:
+    import importlib.util
+
+    return importlib.util.find_spec("splink") is not None and importlib.util.find_spec("duckdb") is not None
+
+
+def measure(n: int, keep: bool, peer: bool = False) -> Row:
     from demo.simulator import answer_files
 
     work = Path(tempfile.mkdtemp(prefix=f"tenken-bench-{n}-"))
@@ -247,12 +286,29 @@ def measure(n: int, keep: bool) -> Row:
         m1.steps, m2.steps = step_times(home)
         print(f"[{n:,} rows] I/O floor…", flush=True)
         floor = io_floor(f1, f3_dir, work)
-        return Row(n, m1, m2, floor, f1_mb, load_before, load_after)
+        row = Row(n, m1, m2, floor, f1_mb, load_before, load_after)
+        if peer:
+            print(f"[{n:,} rows] peer (Splink)…", flush=True)
+            row.peer = peer_splink(f1, f3_dir, work)
+        return row
     finally:
         if keep:
             print(f"kept {work}")
         else:
             shutil.rmtree(work, ignore_errors=True)
+
+
+def compile_bytecode() -> None:
+    """What ``pip install`` does at install time: write the ``.pyc`` of every module once."""
+    import compileall
+    import sysconfig
+
+    start = time.perf_counter()
+    paths = [Path(sysconfig.get_paths()["purelib"]), Path(sysconfig.get_paths()["platlib"])]
+    paths += [ROOT / name for name in ("schemas", "pipelines", "assets", "tenken", "demo")]
+    for path in dict.fromkeys(paths):
+        compileall.compile_dir(path, quiet=2, workers=1)
+    print(f"bytecode compiled ({time.perf_counter() - start:.1f} s, not timed)", flush=True)
 
 
 def machine() -> dict[str, object]:
@@ -263,6 +319,7 @@ def machine() -> dict[str, object]:
         "polars": pl.__version__,
         "platform": platform.platform(),
         "input_limit_bytes": _input_limit(),
+        "PYTHONDONTWRITEBYTECODE": os.environ.get("PYTHONDONTWRITEBYTECODE", ""),
     }
 
 
@@ -294,23 +351,91 @@ def table(rows: list[Row]) -> str:
         steps = {**r.phase1.steps, **r.phase2.steps}
         if steps:
             lines.append(f"{r.rows:>11,} steps: " + ", ".join(f"{k} {v:.1f}s" for k, v in steps.items()))
+    for r in rows:
+        if r.peer:
+            match = r.phase2.steps.get("match_result", 0.0)
+            p = r.peer
+            lines.append(
+                f"{r.rows:>11,} peer Splink: read {p['read_s']:.1f}s, link and score "
+                f"{p['link_score_s']:.1f}s, write {p['write_s']:.1f}s (all {p['total_s']:.1f}s, peak "
+                f"{p['peak_rss_mb']:,.0f} MB, {p['pairs']:,.0f} pairs) | tenken 照合 {match:.1f}s = "
+                f"{match / p['link_score_s']:.2f}× its link and score, {match / p['total_s']:.2f}× its all"
+            )
     done = {r.rows: r for r in rows if not r.refused}
     if 1_000_000 in done and 10_000_000 in done:
         a, b = done[1_000_000], done[10_000_000]
         lines.append(f"time per row 10M / 1M: {(b.total_s / b.rows) / (a.total_s / a.rows):.2f}")
+    lines += ["", "targets:", *targets(done)]
     return "\n".join(lines)
+
+
+def targets(done: dict[int, Row]) -> list[str]:
+    """Each target of the performance issues: met / NOT MET / not measured in this run."""
+
+    def peak(r: Row) -> float:
+        return max(r.phase1.peak_rss_mb, r.phase2.peak_rss_mb)
+
+    checks: list[tuple[str, str, bool | None]] = []
+    one, ten = done.get(1_000_000), done.get(10_000_000)
+    if one:
+        ratio = one.total_s / one.io_floor_s
+        checks += [
+            ("1M rows, both phases ≤ 20 s", f"{one.total_s:.1f} s", one.total_s <= 20),
+            ("1M × the I/O floor ≤ 3 ×", f"{ratio:.1f} ×", ratio <= 3),
+            ("peak RSS at 1M ≤ 3 GB", f"{peak(one) / 1024:.2f} GB", peak(one) <= 3 * 1024),
+        ]
+    else:
+        checks += [("1M rows: both phases ≤ 20 s, ≤ 3 × the I/O floor, ≤ 3 GB", "", None)]
+    if ten:
+        checks += [
+            ("10M rows, both phases ≤ 240 s", f"{ten.total_s:.0f} s", ten.total_s <= 240),
+            ("peak RSS at 10M ≤ 8 GB", f"{peak(ten) / 1024:.2f} GB", peak(ten) <= 8 * 1024),
+        ]
+    else:
+        checks += [("10M rows: both phases ≤ 240 s, ≤ 8 GB", "", None)]
+    match = one.phase2.steps.get("match_result") if one else None
+    peer = one.peer if one else {}
+    if match is not None and peer:
+        link, everything = peer["link_score_s"], peer["total_s"]
+        checks += [
+            (
+                "照合 at 1M faster than Splink's link and score",
+                f"{match:.1f} s vs {link:.1f} s",
+                match < link,
+            ),
+            (
+                "照合 at 1M faster than Splink's read + link + write",
+                f"{match:.1f} s vs {everything:.1f} s",
+                match < everything,
+            ),
+        ]
+    else:
+        checks += [("照合 at 1M faster than Splink (needs 1M rows and the bench extra)", "", None)]
+    word = {True: "met         ", False: "NOT MET     ", None: "not measured"}
+    return [f"  {word[ok]}  {label}  {figure}" for label, figure, ok in checks]
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--rows", type=int, nargs="+", default=[100_000, 1_000_000, 10_000_000])
     parser.add_argument("--keep", action="store_true", help="keep the work folders")
+    parser.add_argument(
+        "--peer",
+        action=argparse.BooleanOptionalAction,
+        default=None,
+        help="run Splink on the same files (default: when installed)",
+    )
+    parser.add_argument(
+        "--compile", action=argparse.BooleanOptionalAction, default=True, help="compile bytecode first"
+    )
     args = parser.parse_args()
+    if args.compile:
+        compile_bytecode()
     RESULTS.mkdir(parents=True, exist_ok=True)
     out = RESULTS / f"scale-{datetime.now():%Y%m%d-%H%M%S}.json"
     rows: list[Row] = []
     for n in args.rows:
-        rows.append(measure(n, args.keep))
+        rows.append(measure(n, args.keep, _has_splink() if args.peer is None else args.peer))
         # written after every size, so a long run keeps what it measured
         out.write_text(
             json.dumps(

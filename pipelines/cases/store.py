@@ -27,10 +27,6 @@ from typing import Any
 
 import polars as pl
 import sqlalchemy as sa
-from alembic.config import Config
-from alembic.runtime.environment import EnvironmentContext
-from alembic.runtime.migration import MigrationContext
-from alembic.script import ScriptDirectory
 
 from pipelines.cases.audit import NewEvent, Verification, chain_frame, events_input, stamp, verify
 from pipelines.cases.tables import KEY, RECORD_FIELDS, case_events, cases, chain_head, metadata, store_meta
@@ -105,6 +101,13 @@ def _postgres_engine(url: sa.URL, pg_schema: str | None) -> sa.Engine:
 
 def migrate(engine: sa.Engine) -> str:
     """Bring the schema to the newest migration; returns the revision now in place."""
+    # imported here: alembic (with mako and pygments) costs ~0.3 s of start-up in every
+    # process that imports the pipelines, and only one that opens the case store needs it
+    from alembic.config import Config
+    from alembic.runtime.environment import EnvironmentContext
+    from alembic.runtime.migration import MigrationContext
+    from alembic.script import ScriptDirectory
+
     config = Config()
     config.set_main_option("script_location", str(MIGRATIONS))
     script = ScriptDirectory.from_config(config)
