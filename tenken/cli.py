@@ -275,6 +275,8 @@ def report(
     except RunFailed as e:
         _fail(e)
     meta = outcome.metadata.get("monthly_report", {})
+    if prefecture:
+        meta = _prefecture_view(meta)
     as_of = datetime.fromisoformat(str(meta[Key.AS_OF]))
     typer.echo(f"定期報告 {period_label(month, as_of, closed=bool(meta.get(Key.MONTH_CLOSED)))}")
     for line in _report_summary(meta):
@@ -282,6 +284,17 @@ def report(
     for key in (Key.REPORT_XLSX, Key.REPORT_CSV, Key.REPORT_CHART):
         if key in meta:
             typer.echo(f"  {key}: {meta[key]}")
+
+
+def _prefecture_view(meta: dict[str, Any]) -> dict[str, Any]:
+    """The roll-up's own entries (kept under ``都道府県 <code>/`` beside the all-agency figures)."""
+    from assets.reporting.monthly_report import PREFECTURE_PREFIX
+
+    return {
+        key.split("/", 1)[1]: value
+        for key, value in meta.items()
+        if key.startswith(PREFECTURE_PREFIX) and "/" in key
+    }
 
 
 def _report_summary(meta: dict[str, Any]) -> list[str]:

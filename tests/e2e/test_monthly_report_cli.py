@@ -184,3 +184,15 @@ def test_a_prefecture_roll_up_keeps_the_all_agency_figures_of_the_month(home: Pa
     assert latest["都道府県 010006/点検対象件数"] == 0
     assert "高知市" not in str(latest["都道府県 010006/団体×事務"])
     assert Path(str(latest["都道府県 010006/報告書（xlsx）"])).parent == tmp_path / "hokkaido"
+
+
+def test_the_terminal_shows_the_prefecture_roll_up_when_asked_for(home: Path, tmp_path: Path) -> None:
+    month = now().strftime("%Y-%m")
+    result = tenken(
+        "report", "--home", home, "--month", month, "--prefecture", "01", "--out", tmp_path / "hokkaido"
+    )
+    assert result.exit_code == 0, result.output
+    # the roll-up's own figures and files (北海道 has none of the demo's 高知市 rows), not the all-agency ones
+    assert "点検対象 0 件" in result.output
+    assert str(tmp_path / "hokkaido") in result.output
+    assert "都道府県 010006/" not in result.output
