@@ -105,7 +105,7 @@ def _fail(error: RunFailed) -> NoReturn:
         typer.echo(f"詳細の記録（個人番号は伏せてあります）: {error.log}", err=True)
     if error.run_id:
         typer.echo(f"（実行ID {error.run_id}。tenken ui で記録を確認できます）", err=True)
-    raise typer.Exit(2 if error.input_error else 1)
+    raise typer.Exit(3 if error.busy else 2 if error.input_error else 1)
 
 
 def _notes(outcome: RunOutcome, asset: str) -> None:
