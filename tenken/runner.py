@@ -35,6 +35,7 @@ from pipelines.errors import TenkenInputError
 from pipelines.ops import evidence, partition_lease
 from pipelines.ops.partition_lease import PartitionBusy
 from pipelines.reporting import monthly
+from pipelines.system import process_alive
 from schemas.config import TenkenSettings, load_settings
 from tenken import preflight
 from tenken.terminal import RunLog, log_file
@@ -229,16 +230,6 @@ def _process_tags() -> dict[str, str]:
     return {PID_TAG: str(os.getpid()), HOST_TAG: socket.gethostname()}
 
 
-def _alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True  # someone else's process: alive
-    return True
-
-
 def close_abandoned_runs(instance: dg.DagsterInstance) -> list[str]:
     """Mark failed the in-process runs of this machine whose process is gone.
 
@@ -254,7 +245,7 @@ def close_abandoned_runs(instance: dg.DagsterInstance) -> list[str]:
     closed = []
     for run in started:
         pid = run.tags.get(PID_TAG, "")
-        if pid.isdigit() and int(pid) != os.getpid() and not _alive(int(pid)):
+        if pid.isdigit() and int(pid) != os.getpid() and not process_alive(int(pid)):
             instance.report_run_failed(run, message=ABANDONED)
             closed.append(run.run_id)
     return closed
