@@ -370,7 +370,7 @@ def evidence(
     from pipelines.ops.evidence import INDEX_FILE
 
     h = resolve_home(home)
-    index = HomeLayout(h.path).evidence_dir(agency, jimu) / INDEX_FILE
+    index = HomeLayout.of(h.path).evidence_dir(agency, jimu) / INDEX_FILE
     if not index.is_file():
         typer.echo(
             f"{agency} {jimu} の証跡はまだありません（tenken request / match の後に作られます）", err=True
