@@ -256,6 +256,22 @@ class InstanceSettings(_Strict):
         ),
     )
 
+    executor: Literal["in_process", "celery"] = Field(
+        "in_process",
+        description=(
+            "段階の実行場所: in_process（tenken を起動した端末のプロセス）か celery"
+            "（tenken worker で起動したワーカー。共有の配置で複数の端末に分散）"
+        ),
+    )
+    celery_broker: str = Field(
+        "pyamqp://guest@127.0.0.1//",
+        description="executor: celery のときのブローカー（RabbitMQ pyamqp://… か Redis redis://…）",
+    )
+    celery_backend: str = Field(
+        "rpc://",
+        description="結果の受け渡し: RabbitMQ なら rpc://、Redis なら redis://…（ブローカーと同じ URL）",
+    )
+
     @field_validator("data_root")
     @classmethod
     def _absolute(cls, v: str | None) -> str | None:
@@ -277,6 +293,16 @@ class InstanceSettings(_Strict):
         if self.storage == "postgres" and not self.postgres_url:
             raise ValueError("instance.storage が postgres のときは instance.postgres_url を書いてください")
         return self
+
+    def celery_config(self) -> dict[str, Any]:
+        """The ``execution.config`` of a run (and of the workers) on Celery. A step is
+        acknowledged only when done, and put back in the queue if its worker dies, so another
+        worker runs it (a killed worker loses no step)."""
+        return {
+            "broker": self.celery_broker,
+            "backend": self.celery_backend,
+            "config_source": {"task_acks_late": True, "task_reject_on_worker_lost": True},
+        }
 
 
 class TenkenSettings(_Strict):

@@ -36,7 +36,7 @@ from pipelines.ops import evidence, partition_lease
 from pipelines.ops.partition_lease import PartitionBusy
 from pipelines.reporting import monthly
 from pipelines.system import process_alive
-from schemas.config import TenkenSettings, load_settings
+from schemas.config import InstanceSettings, TenkenSettings, load_settings
 from tenken import preflight
 from tenken.terminal import RunLog, log_file
 
@@ -81,7 +81,7 @@ class RunOutcome:
     run_id: str
     metadata: dict[str, dict[str, Any]] = field(default_factory=dict)  # asset → metadata
     checks: dict[str, bool] = field(default_factory=dict)  # asset check → passed
-    result: dg.ExecuteInProcessResult | None = None
+    result: dg.ExecutionResult | None = None
 
 
 @dataclass(frozen=True)
@@ -173,15 +173,24 @@ def _execute(
             listener(run_id, entry)
 
     instance.add_event_listener(run_id, hear)
+    partition_key = scope.key if isinstance(scope, PartitionScope) else scope
+    all_tags = {"tenken/source": "cli", **_process_tags(), **tags}
+    settings = home.settings().instance
     try:
-        result = job.execute_in_process(
-            run_config=quiet,
-            instance=instance,
-            partition_key=scope.key if isinstance(scope, PartitionScope) else scope,
-            raise_on_error=False,
-            run_id=run_id,
-            tags={"tenken/source": "cli", **_process_tags(), **tags},
-        )
+        if settings.executor == "celery" and isinstance(scope, PartitionScope):
+            result = _execute_on_workers(instance, job_name, quiet, partition_key, all_tags, settings)
+            run_id = result.run_id
+            for entry in instance.all_logs(run_id):  # the run's events, once it has ended
+                hear(entry)
+        else:
+            result = job.execute_in_process(
+                run_config=quiet,
+                instance=instance,
+                partition_key=partition_key,
+                raise_on_error=False,
+                run_id=run_id,
+                tags=all_tags,
+            )
     finally:
         # a lease left behind is harmless (its run is over), so a failure here must not hide
         # the run's own outcome
@@ -218,6 +227,33 @@ def _refuse_if_busy(home: Home, instance: dg.DagsterInstance, scope: PartitionSc
         raise RunFailed(str(PartitionBusy(lease)), input_error=False, busy=True)
 
 
+def _execute_on_workers(
+    instance: dg.DagsterInstance,
+    job_name: str,
+    run_config: dict,
+    partition_key: str | None,
+    tags: dict[str, str],
+    settings: InstanceSettings,
+) -> dg.ExecutionResult:
+    """Run ``job_name`` with its steps on the Celery workers of a shared deployment.
+
+    This process orchestrates (it waits for each step's result from the broker); the workers
+    execute the steps against the same instance and storage. Dagster creates the run id here,
+    so the run's events reach the terminal and the log file once it has ended (the caller).
+    """
+    from dagster._core.definitions.reconstruct import ReconstructableRepository
+
+    recon = ReconstructableRepository.for_module("assets.shared_definitions", "defs")
+    result = dg.execute_job(
+        recon.get_reconstructable_job(job_name),
+        instance=instance,
+        run_config={**run_config, "execution": {"config": settings.celery_config()}},
+        tags={**tags, **({"dagster/partition": partition_key} if partition_key else {})},
+        raise_on_error=False,
+    )
+    return result
+
+
 PID_TAG, HOST_TAG = "tenken/pid", "tenken/host"
 ABANDONED = (
     "実行中のプロセスが途中で終了しました（強制終了・停電など）。"
@@ -251,7 +287,7 @@ def close_abandoned_runs(instance: dg.DagsterInstance) -> list[str]:
     return closed
 
 
-def _failure(result: dg.ExecuteInProcessResult, out_dir: Path | None = None) -> RunFailed:
+def _failure(result: dg.ExecutionResult, out_dir: Path | None = None) -> RunFailed:
     for event in result.all_events:
         if event.event_type == dg.DagsterEventType.STEP_FAILURE:
             data = event.step_failure_data

@@ -27,6 +27,9 @@ NOT_IMPORTED = {
     "pandas": "pinned below 3 for Great Expectations and dagster-pandera; GX validates pandas frames",
     "matplotlib-fontja": "its IPAexGothic file is read by path (importlib.resources), not imported",
 }
+#: modules only a deployment option imports, with the extra that declares them and the one
+#: module allowed to import them
+OPTIONAL = {"dagster_celery": ("shared", "assets/shared_definitions.py")}
 #: developer tools that must never be runtime dependencies
 DEVELOPER_ONLY = {
     "dagster-dg-cli",
@@ -51,17 +54,35 @@ def runtime_requirements() -> set[str]:
     return {requirement_name(s) for s in PYPROJECT["project"]["dependencies"]}
 
 
-def imported_top_level_modules() -> set[str]:
+def imports_by_file() -> dict[str, set[str]]:
+    """Third-party top-level modules each runtime file imports."""
     ours = set(RUNTIME)
-    found = set()
+    found: dict[str, set[str]] = {}
     for top in RUNTIME:
         for path in (ROOT / top).rglob("*.py"):
+            names: set[str] = set()
             for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
                 if isinstance(node, ast.Import):
-                    found |= {a.name.split(".")[0] for a in node.names}
+                    names |= {a.name.split(".")[0] for a in node.names}
                 elif isinstance(node, ast.ImportFrom) and node.level == 0 and node.module:
-                    found.add(node.module.split(".")[0])
-    return {m for m in found if m not in ours and m not in sys.stdlib_module_names}
+                    names.add(node.module.split(".")[0])
+            found[path.relative_to(ROOT).as_posix()] = {
+                m for m in names if m not in ours and m not in sys.stdlib_module_names
+            }
+    return found
+
+
+def imported_top_level_modules() -> set[str]:
+    """What the runtime imports, but for the deployment options of OPTIONAL."""
+    return set().union(*imports_by_file().values()) - set(OPTIONAL)
+
+
+def test_optional_modules_stay_in_their_module_and_extra() -> None:
+    extras = PYPROJECT["project"]["optional-dependencies"]
+    for module, (extra, allowed) in OPTIONAL.items():
+        importers = sorted(f for f, names in imports_by_file().items() if module in names)
+        assert importers == [allowed]
+        assert distributions_of(module) & {requirement_name(s) for s in extras[extra]}
 
 
 def distributions_of(module: str) -> set[str]:
