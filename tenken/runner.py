@@ -23,7 +23,15 @@ import polars as pl
 
 from assets.definitions import defs
 from assets.instance import open_instance
-from assets.jobs import CASES_IMPORT, PHASE1, PHASE2, import_run_config, phase1_run_config, phase2_run_config
+from assets.jobs import (
+    CASES_IMPORT,
+    PHASE1,
+    PHASE2,
+    import_run_config,
+    on_instance,
+    phase1_run_config,
+    phase2_run_config,
+)
 from assets.lease import run_is_active
 from assets.metadata import metadata_values
 from assets.partitions import PartitionScope, register
@@ -247,7 +255,7 @@ def _execute_on_workers(
     result = dg.execute_job(
         recon.get_reconstructable_job(job_name),
         instance=instance,
-        run_config={**run_config, "execution": {"config": settings.celery_config()}},
+        run_config=on_instance(run_config, settings),
         tags={**tags, **({"dagster/partition": partition_key} if partition_key else {})},
         raise_on_error=False,
     )
