@@ -267,7 +267,8 @@ def private_file(path: Path) -> Iterator[BinaryIO]:
     """Open ``path`` for writing, 0600, atomically: the real name appears only on success."""
     private_dir(path.parent)
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".part", dir=path.parent)
-    os.fchmod(fd, FILE_MODE)
+    if hasattr(os, "fchmod"):  # POSIX; Windows (Python < 3.13) has no fchmod and no modes to set
+        os.fchmod(fd, FILE_MODE)
     try:
         with os.fdopen(fd, "wb") as fh:
             yield fh
@@ -287,7 +288,12 @@ def private_file(path: Path) -> Iterator[BinaryIO]:
 
 
 def _fsync_dir(folder: Path) -> None:
-    """Make the rename itself durable (a power cut right after it keeps the new file)."""
+    """Make the rename itself durable (a power cut right after it keeps the new file).
+
+    Windows cannot open a folder as a file; NTFS journals the rename itself, so nothing is done there.
+    """
+    if os.name == "nt":
+        return
     fd = os.open(folder, os.O_RDONLY)
     try:
         os.fsync(fd)

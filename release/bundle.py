@@ -33,8 +33,14 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 PLATFORMS = {
-    # pip expands manylinux_2_28 to the older manylinux tags too
-    "linux": {"lock": "linux.lock", "tags": ["manylinux_2_28_x86_64"], "cache": "manylinux_x86_64"},
+    # every manylinux tag a glibc 2.28 machine (RHEL 8, Debian 10 and newer) accepts; pip does not
+    # expand a --platform tag to the older ones itself
+    "linux": {
+        "lock": "linux.lock",
+        "tags": [f"manylinux_2_{m}_x86_64" for m in range(28, 4, -1)]
+        + ["manylinux2014_x86_64", "manylinux2010_x86_64", "manylinux1_x86_64"],
+        "cache": "manylinux_x86_64",
+    },
     "windows": {"lock": "windows.lock", "tags": ["win_amd64"], "cache": "win_amd64"},
 }
 PIN = re.compile(r"^([A-Za-z0-9][A-Za-z0-9._-]*)==([^\s;\\]+)")
