@@ -139,6 +139,7 @@ def write_sbom(wheels: list[Path], version: str, out: Path) -> int:
                 licenses=[licences.make_from_string(lic)] if lic else [],
             )
         )  # fmt: skip
+    bom.register_dependency(bom.metadata.component, list(bom.components))  # all locked: a flat graph
     out.write_text(JsonV1Dot6(bom).output_as_string(indent=2), encoding="utf-8")
     return len(bom.components)
 
