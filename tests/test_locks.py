@@ -46,7 +46,7 @@ def _project() -> dict:
 CASES = {
     "linux.lock": ("linux", []),
     "windows.lock": ("win32", []),
-    "test-linux.lock": ("linux", ["test"]),
+    "test-linux.lock": ("linux", ["test", "dev", "release"]),
 }
 
 
