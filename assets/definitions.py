@@ -1,4 +1,9 @@
-"""The one Definitions of tenken (``dagster dev -m assets.definitions``, ``dg check defs``)."""
+"""The one Definitions of tenken (``dagster dev -m assets.definitions``, ``dg check defs``).
+
+``build_definitions`` is the one list of assets, checks, jobs, schedules, sensors and
+resources; ``defs`` runs them on one PC. A shared deployment loads
+``assets.shared_definitions`` instead: the same definitions, steps executed by Celery workers.
+"""
 
 from __future__ import annotations
 
@@ -25,18 +30,26 @@ from assets.stages.periodic_report import periodic_report
 
 STAGE_ASSETS = (extract, inquiry_request, inquiry_result, match_result, mismatch_review, periodic_report)
 
-defs = dg.Definitions(
-    assets=[*STAGE_ASSETS, monthly_report, recheck_calendar],
-    asset_checks=list(EVIDENCE_CHECKS),
-    jobs=[
-        phase1_job,
-        phase2_job,
-        cases_import_job,
-        retention_job,
-        monthly_report_job,
-        recheck_calendar_job,
-    ],
-    schedules=[retention_schedule, monthly_report_schedule, recheck_calendar_schedule],
-    sensors=[inbox_sensor, returned_workbook_sensor, recheck_starter],
-    resources=tenken_resources(),
-)
+
+def build_definitions(executor: dg.ExecutorDefinition | None = None) -> dg.Definitions:
+    """Every definition of tenken; ``executor`` runs the steps of launched runs (default:
+    Dagster's, in the run's own processes)."""
+    return dg.Definitions(
+        assets=[*STAGE_ASSETS, monthly_report, recheck_calendar],
+        asset_checks=list(EVIDENCE_CHECKS),
+        jobs=[
+            phase1_job,
+            phase2_job,
+            cases_import_job,
+            retention_job,
+            monthly_report_job,
+            recheck_calendar_job,
+        ],
+        schedules=[retention_schedule, monthly_report_schedule, recheck_calendar_schedule],
+        sensors=[inbox_sensor, returned_workbook_sensor, recheck_starter],
+        resources=tenken_resources(),
+        executor=executor,
+    )
+
+
+defs = build_definitions()

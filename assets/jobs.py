@@ -17,6 +17,7 @@ from assets.stages.inquiry_result import inquiry_result
 from assets.stages.match_result import match_result
 from assets.stages.mismatch_review import mismatch_review
 from assets.stages.periodic_report import periodic_report
+from schemas.config import InstanceSettings
 
 PHASE1 = "phase1_request"
 PHASE2 = "phase2_match"
@@ -62,3 +63,12 @@ def phase2_run_config(result_path: str, round_id: str = "", out_dir: str = "") -
 
 def import_run_config(returned_file: str, out_dir: str = "") -> dict:
     return {"ops": {"mismatch_review": {"config": {"returned_file": returned_file, "out_dir": out_dir}}}}
+
+
+def on_instance(run_config: dict, settings: InstanceSettings) -> dict:
+    """``run_config`` as the deployment runs it: on Celery workers (``instance.executor:
+    celery``), with the broker and backend of tenken.yaml, which the executor of
+    ``assets.shared_definitions`` reads from the run's configuration."""
+    if settings.executor != "celery":
+        return run_config
+    return {**run_config, "execution": {"config": settings.celery_config()}}

@@ -40,12 +40,15 @@ class TenkenWorkspace(dg.ConfigurableResource):
     home: str | None = Field(default=None, description="tenken home; default: the instance's DAGSTER_HOME")
     config_file: str | None = Field(default=None, description="tenken.yaml; default: <home>/tenken.yaml")
 
-    def layout(self, instance: dg.DagsterInstance | None) -> HomeLayout:
-        return HomeLayout(Path(self.home) if self.home else _instance_home(instance))
+    def _home(self, instance: dg.DagsterInstance | None) -> Path:
+        return Path(self.home) if self.home else _instance_home(instance)
 
     def settings(self, instance: dg.DagsterInstance | None) -> TenkenSettings:
-        path = Path(self.config_file) if self.config_file else self.layout(instance).config_file
-        return load_settings(path)
+        home = self._home(instance)
+        return load_settings(Path(self.config_file) if self.config_file else home / "tenken.yaml")
+
+    def layout(self, instance: dg.DagsterInstance | None) -> HomeLayout:
+        return HomeLayout.of(self._home(instance), self.settings(instance))
 
 
 class CaseStoreResource(dg.ConfigurableResource):
@@ -117,7 +120,7 @@ class PrivateParquetIOManager(dg.ConfigurableIOManagerFactory):
     base_dir: str | None = Field(default=None, description="default: <instance home>/data/store")
 
     def create_io_manager(self, context: dg.InitResourceContext) -> _PrivateParquet:
-        base = Path(self.base_dir) if self.base_dir else HomeLayout(_instance_home(context.instance)).store
+        base = Path(self.base_dir) if self.base_dir else HomeLayout.of(_instance_home(context.instance)).store
         private_dir(base)
         os.chmod(base, DIR_MODE)
         return _PrivateParquet(base_path=UPath(str(base)))

@@ -6,7 +6,7 @@
       dagster.yaml               instance configuration (SQLite storage, telemetry off)
       tenken.yaml                the agency's settings (optional)
       storage/                   Dagster's run and event storage (SQLite)
-      data/                      0700 — holds 個人番号
+      data/                      0700 — holds 個人番号 (or instance.data_root, a shared folder)
         cases.sqlite                             case store of 不一致確認 (default; or PostgreSQL)
         store/<asset>/<agency>/<jimu>.parquet    stage outputs between assets
         inbox/<agency>/<jimu>/<round>/           files dropped here start runs (sensor)
@@ -28,10 +28,23 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
+from schemas.config import TenkenSettings, load_settings
+
 
 @dataclass(frozen=True)
 class HomeLayout:
+    """The folders of one home. ``data_root`` replaces ``<home>/data`` when tenken.yaml's
+    ``instance.data_root`` names a shared folder (every machine and worker of a shared
+    deployment reads and writes the same files there)."""
+
     home: Path
+    data_root: Path | None = None
+
+    @classmethod
+    def of(cls, home: Path, settings: TenkenSettings | None = None) -> HomeLayout:
+        """The layout of ``home`` as its tenken.yaml configures it."""
+        root = (settings or load_settings(home / "tenken.yaml")).instance.data_root
+        return cls(home, Path(root) if root else None)
 
     @property
     def config_file(self) -> Path:
@@ -39,7 +52,7 @@ class HomeLayout:
 
     @property
     def data(self) -> Path:
-        return self.home / "data"
+        return self.data_root or self.home / "data"
 
     @property
     def store(self) -> Path:

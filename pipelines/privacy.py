@@ -21,6 +21,7 @@ from typing import BinaryIO
 import polars as pl
 
 from pipelines.checkdigit import is_valid_my_number
+from pipelines.system import fsync_dir, set_private_mode
 
 FILE_MODE = 0o600
 DIR_MODE = 0o700
@@ -267,15 +268,14 @@ def private_file(path: Path) -> Iterator[BinaryIO]:
     """Open ``path`` for writing, 0600, atomically: the real name appears only on success."""
     private_dir(path.parent)
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".part", dir=path.parent)
-    if hasattr(os, "fchmod"):  # POSIX; Windows (Python < 3.13) has no fchmod and no modes to set
-        os.fchmod(fd, FILE_MODE)
+    set_private_mode(fd, FILE_MODE)
     try:
         with os.fdopen(fd, "wb") as fh:
             yield fh
             fh.flush()
             os.fsync(fh.fileno())
         os.replace(tmp, path)
-        _fsync_dir(path.parent)
+        fsync_dir(path.parent)  # a power cut right after keeps the new file
     except BaseException:
         with contextlib.suppress(FileNotFoundError):
             os.unlink(tmp)
@@ -285,20 +285,6 @@ def private_file(path: Path) -> Iterator[BinaryIO]:
     for stale in path.parent.glob(f".{glob.escape(path.name)}.*.part"):
         with contextlib.suppress(FileNotFoundError):
             stale.unlink()
-
-
-def _fsync_dir(folder: Path) -> None:
-    """Make the rename itself durable (a power cut right after it keeps the new file).
-
-    Windows cannot open a folder as a file; NTFS journals the rename itself, so nothing is done there.
-    """
-    if os.name == "nt":
-        return
-    fd = os.open(folder, os.O_RDONLY)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)
 
 
 def write_private(path: Path, data: bytes) -> Path:

@@ -1,21 +1,47 @@
-"""What the operating system says about processes, the same way on Linux and Windows.
+"""What differs between the operating systems tenken runs on (Linux, and Windows terminals).
 
-``os.kill(pid, 0)`` asks "is it alive?" on POSIX but *terminates* the process on Windows
-(any signal number there means TerminateProcess), so tenken asks psutil instead.
+Most terminals of the bodies that use tenken run Windows; tenken is developed and tested on
+Linux. The few calls whose meaning differs live here, each with its Windows behaviour, and
+``tests/test_portability.py`` refuses a POSIX-only call anywhere else.
+
+- **Is a process alive?** ``os.kill(pid, 0)`` asks politely on POSIX but *terminates* the
+  process on Windows (``TerminateProcess`` with exit code 0); psutil asks both correctly.
+- **File modes.** 0600/0700 are set with ``os.chmod``/``os.fchmod`` on POSIX. On Windows
+  ``chmod`` only toggles the read-only flag and ``os.fchmod`` does not exist before Python
+  3.13: privacy there comes from the NTFS permissions the tenken home inherits from the user's
+  profile folder (README "Windows"), so the mode calls are skipped rather than failing.
+- **Durable renames.** A folder cannot be opened to ``fsync`` it on Windows; NTFS journals
+  the rename itself.
 """
 
 from __future__ import annotations
 
+import os
+import sys
+
 import psutil
+
+#: True on Windows, where POSIX file modes mean nothing
+WINDOWS = sys.platform == "win32"
 
 
 def process_alive(pid: int) -> bool:
-    """True while a process with this id exists (a zombie counts as gone)."""
-    if pid <= 0:
-        return False
+    """Whether a process with this id exists (someone else's counts), on every OS."""
+    return psutil.pid_exists(pid)
+
+
+def set_private_mode(fd: int, mode: int) -> None:
+    """Give an open file ``mode`` on POSIX; on Windows the folder's ACL applies instead."""
+    if not WINDOWS:
+        os.fchmod(fd, mode)
+
+
+def fsync_dir(folder: str | os.PathLike[str]) -> None:
+    """Make a rename into ``folder`` durable (POSIX); NTFS journals it (Windows)."""
+    if WINDOWS:
+        return
+    fd = os.open(folder, os.O_RDONLY)
     try:
-        return psutil.Process(pid).status() != psutil.STATUS_ZOMBIE
-    except psutil.NoSuchProcess:
-        return False
-    except psutil.AccessDenied:
-        return True  # someone else's process: alive
+        os.fsync(fd)
+    finally:
+        os.close(fd)

@@ -1,17 +1,24 @@
 #!/usr/bin/env bash
-# Update the hash-locked dependency sets (issue 15). One command, run from anywhere:
+# Re-resolve the hash-locked dependency sets from pyproject.toml (one command, issue 15.1):
 #
-#   release/lock.sh
+#   release/lock.sh            # then review `git diff requirements/` and commit
 #
-# uv resolves for a *target* platform from this Linux machine (Windows included), fast, and
-# writes a sha256 for every file, so `pip install -r <lock>` on a fresh machine verifies each
-# download (pip switches to --require-hashes mode when a file carries hashes).
-# test-linux.lock is what CI installs: the runtime set plus the test, dev and release extras.
-# Add --upgrade to move every pin to the newest allowed release.
+# uv resolves for a *target* platform from any machine (Windows included, from Linux) and
+# writes every file's SHA-256; pip then installs exactly these versions and refuses any file
+# whose hash differs (hash-checking mode). Python 3.11 on x86_64, as the README requires.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-common=(--python-version 3.11 --generate-hashes --no-header --quiet --index-url https://pypi.org/simple "$@")
-uv pip compile pyproject.toml "${common[@]}" --python-platform x86_64-manylinux_2_28 -o requirements/linux.lock
-uv pip compile pyproject.toml "${common[@]}" --python-platform x86_64-pc-windows-msvc -o requirements/windows.lock
-uv pip compile pyproject.toml "${common[@]}" --extra test --extra dev --extra release --python-platform x86_64-manylinux_2_28 -o requirements/test-linux.lock
-echo "requirements/: $(grep -c '^[a-z0-9]' requirements/linux.lock) linux, $(grep -c '^[a-z0-9]' requirements/windows.lock) windows, $(grep -c '^[a-z0-9]' requirements/test-linux.lock) test-linux packages"
+command -v uv >/dev/null 2>&1 || python3 -m pip install --quiet uv
+
+compile() {  # <platform> <output> [uv options]
+    local platform=$1 out=$2
+    shift 2
+    uv pip compile --quiet pyproject.toml --python-version 3.11 --python-platform "$platform" \
+        --generate-hashes --no-header --annotation-style line --upgrade "$@" -o "$out"
+}
+
+compile x86_64-manylinux_2_28 requirements/linux.lock
+compile x86_64-pc-windows-msvc requirements/windows.lock
+compile x86_64-manylinux_2_28 requirements/test-linux.lock --extra test
+echo "locked: $(grep -c '==' requirements/linux.lock) runtime packages (Linux)," \
+     "$(grep -c '==' requirements/windows.lock) (Windows)"

@@ -229,6 +229,82 @@ class CodeAliases(_Strict):
     ] = {}
 
 
+class InstanceSettings(_Strict):
+    """Where the Dagster instance keeps runs, event logs and schedules (what auditors read).
+
+    ``sqlite`` (the default, one PC): files under the home's ``storage/``. ``postgres``: a
+    PostgreSQL database every machine of a shared deployment reaches (``dagster-postgres``);
+    tenken writes the matching ``storage:`` block into the home's dagster.yaml.
+    """
+
+    storage: Literal["sqlite", "postgres"] = Field(
+        "sqlite", description="Dagster の記録の置き場所: sqlite（この端末のみ）か postgres（共有）"
+    )
+    postgres_url: str | None = Field(
+        None,
+        description=(
+            "storage: postgres のときの接続先。例 postgresql://tenken@dbhost:5432/tenken_dagster"
+            "（パスワードは .pgpass か PGPASSWORD で渡し、ここには書かない）"
+        ),
+    )
+
+    data_root: str | None = Field(
+        None,
+        description=(
+            "個人番号を含むファイル（段階のファイル、F2〜F5、受信箱）の置き場所。既定は <home>/data。"
+            "共有の配置では、すべての端末・ワーカーから同じパスで見える共有フォルダ（絶対パス）"
+        ),
+    )
+
+    executor: Literal["in_process", "celery"] = Field(
+        "in_process",
+        description=(
+            "段階の実行場所: in_process（tenken を起動した端末のプロセス）か celery"
+            "（tenken worker で起動したワーカー。共有の配置で複数の端末に分散）"
+        ),
+    )
+    celery_broker: str = Field(
+        "pyamqp://guest@127.0.0.1//",
+        description="executor: celery のときのブローカー（RabbitMQ pyamqp://… か Redis redis://…）",
+    )
+    celery_backend: str = Field(
+        "rpc://",
+        description="結果の受け渡し: RabbitMQ なら rpc://、Redis なら redis://…（ブローカーと同じ URL）",
+    )
+
+    @field_validator("data_root")
+    @classmethod
+    def _absolute(cls, v: str | None) -> str | None:
+        if v is not None and not Path(v).is_absolute():
+            raise ValueError("instance.data_root は絶対パスで書いてください（どの端末からも同じ場所）")
+        return v
+
+    @field_validator("postgres_url")
+    @classmethod
+    def _postgres_only(cls, v: str | None) -> str | None:
+        if v is not None and not v.startswith("postgresql://"):
+            raise ValueError(
+                "instance.postgres_url は postgresql:// で始めてください（ドライバ名は付けない）"
+            )
+        return v
+
+    @model_validator(mode="after")
+    def _url_when_postgres(self) -> InstanceSettings:
+        if self.storage == "postgres" and not self.postgres_url:
+            raise ValueError("instance.storage が postgres のときは instance.postgres_url を書いてください")
+        return self
+
+    def celery_config(self) -> dict[str, Any]:
+        """The ``execution.config`` of a run (and of the workers) on Celery. A step is
+        acknowledged only when done, and put back in the queue if its worker dies, so another
+        worker runs it (a killed worker loses no step)."""
+        return {
+            "broker": self.celery_broker,
+            "backend": self.celery_backend,
+            "config_source": {"task_acks_late": True, "task_reject_on_worker_lost": True},
+        }
+
+
 class TenkenSettings(_Strict):
     jimu: dict[str, JimuSpec]
     columns: dict[str, list[str]] = Field(
@@ -242,6 +318,7 @@ class TenkenSettings(_Strict):
     retention: RetentionSettings = RetentionSettings()
     evidence: EvidenceSettings = EvidenceSettings()
     cases: CaseStoreSettings = CaseStoreSettings()
+    instance: InstanceSettings = InstanceSettings()
     recheck: RecheckSettings = RecheckSettings()
     agencies: dict[str, str] = Field(
         default_factory=dict, description="地方公共団体コード → 名称（広域連合など市区町村表にない団体）"

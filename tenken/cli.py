@@ -105,7 +105,7 @@ def _fail(error: RunFailed) -> NoReturn:
         typer.echo(f"詳細の記録（個人番号は伏せてあります）: {error.log}", err=True)
     if error.run_id:
         typer.echo(f"（実行ID {error.run_id}。tenken ui で記録を確認できます）", err=True)
-    raise typer.Exit(2 if error.input_error else 1)
+    raise typer.Exit(3 if error.busy else 2 if error.input_error else 1)
 
 
 def _notes(outcome: RunOutcome, asset: str) -> None:
@@ -353,7 +353,9 @@ def ui(
     if warning:
         typer.echo(warning, err=True)
     env = {**os.environ, "DAGSTER_HOME": str(h.path), "DAGSTER_DISABLE_TELEMETRY": "yes"}
-    args = ui_command(host=host, port=port, read_only=read_only)
+    shared = h.settings().instance.executor == "celery"
+    module = "assets.shared_definitions" if shared else "assets.definitions"
+    args = ui_command(host=host, port=port, read_only=read_only, module=module)
     typer.echo(f"DAGSTER_HOME={h.path} {' '.join(args[1:])}")
     os.execvpe(args[0], args, env)
 
@@ -370,7 +372,7 @@ def evidence(
     from pipelines.ops.evidence import INDEX_FILE
 
     h = resolve_home(home)
-    index = HomeLayout(h.path).evidence_dir(agency, jimu) / INDEX_FILE
+    index = HomeLayout.of(h.path).evidence_dir(agency, jimu) / INDEX_FILE
     if not index.is_file():
         typer.echo(
             f"{agency} {jimu} の証跡はまだありません（tenken request / match の後に作られます）", err=True
@@ -383,17 +385,18 @@ def evidence(
         webbrowser.open(index.as_uri())
 
 
-def ui_command(*, host: str, port: int, read_only: bool) -> list[str]:
+def ui_command(*, host: str, port: int, read_only: bool, module: str = "assets.definitions") -> list[str]:
     """The command ``tenken ui`` runs: ``dagster dev`` (webserver + daemon: schedules and sensors
     run), or for auditors Dagster's own read-only webserver alone (nothing can be launched or
-    turned on/off, and no daemon starts work)."""
+    turned on/off, and no daemon starts work). ``module``: the shared deployment's definitions
+    where runs go to Celery workers."""
     if read_only:
         exe = shutil.which("dagster-webserver")
         args = [exe] if exe else [sys.executable, "-m", "dagster_webserver"]
-        return [*args, "-m", "assets.definitions", "-h", host, "-p", str(port), "--read-only"]
+        return [*args, "-m", module, "-h", host, "-p", str(port), "--read-only"]
     exe = shutil.which("dagster") or sys.executable
     args = [exe] if exe != sys.executable else [exe, "-m", "dagster"]
-    return [*args, "dev", "-m", "assets.definitions", "-h", host, "-p", str(port)]
+    return [*args, "dev", "-m", module, "-h", host, "-p", str(port)]
 
 
 from tenken import cases_cli  # noqa: E402 - `tenken cases …` reuses the options defined above
@@ -403,6 +406,10 @@ app.add_typer(cases_cli.app, name="cases")
 from tenken.purge_cli import purge  # noqa: E402 - `tenken purge` reuses the options defined above
 
 app.command()(purge)
+
+from tenken.worker_cli import worker  # noqa: E402 - `tenken worker` reuses the options defined above
+
+app.command()(worker)
 
 
 def main() -> None:

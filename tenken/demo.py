@@ -59,7 +59,7 @@ def run_partition(home: Home, part: DemoPartition, scale: float, seed: int) -> D
         holds_sex=holds_sex,
         with_atena=part.with_atena,
     )
-    layout = HomeLayout(home.path)
+    layout = HomeLayout.of(home.path)
     # not the inbox: a running sensor would start the same rounds a second time
     inputs = layout.data / "demo" / part.agency / part.jimu / DEMO_ROUND
     extract_file = data.write_extract(inputs / "点検用元ファイル.csv")

@@ -24,6 +24,7 @@ import tempfile
 from pathlib import Path
 
 from pipelines.errors import Problem, TenkenInputError
+from pipelines.home import HomeLayout
 
 
 def refuse(code: str, path: Path | str | None = None, detail: str | None = None) -> TenkenInputError:
@@ -57,7 +58,7 @@ def out_folder(out: Path, *, inputs: tuple[Path, ...] = (), home: Path | None = 
         folder = given.resolve() if given.is_dir() else given.resolve().parent
         if given.is_dir() and _inside(out, folder):
             raise refuse("OUT_INSIDE_INPUT", out, f"入力 {given}")
-    if home is not None and _inside(out, home / "data"):
+    if home is not None and _inside(out, HomeLayout.of(home).data.resolve()):
         raise refuse("OUT_INSIDE_INPUT", out, "tenken home のデータフォルダ")
     base = _existing_ancestor(out)
     if not base.is_dir():
@@ -93,15 +94,18 @@ def home_folder(home: Path, *, must_exist: bool) -> None:
 
 
 def links_inside(home: Path) -> None:
-    """No symbolic link under ``home/data`` leads outside ``home``."""
+    """No symbolic link under the data folder leads outside it: ``<home>/data`` must stay in the
+    home, a configured ``instance.data_root`` (a shared folder) in itself."""
+    configured = HomeLayout.of(home).data_root
     home = home.resolve()
-    data = home / "data"
+    data = configured.resolve() if configured else home / "data"
+    boundary = data if configured else home
     if not data.exists():
         return
-    if data.is_symlink() and not _inside(data.resolve(), home):
+    if data.is_symlink() and not _inside(data.resolve(), boundary):
         raise refuse("HOME_LINK_OUTSIDE", data, f"→ {data.resolve()}")
     for root, dirs, files in os.walk(data):
         for name in dirs + files:
             path = Path(root) / name
-            if path.is_symlink() and not _inside(path.resolve(), home):
+            if path.is_symlink() and not _inside(path.resolve(), boundary):
                 raise refuse("HOME_LINK_OUTSIDE", path, f"→ {path.resolve()}")

@@ -57,7 +57,7 @@ def purge(
         raise typer.Exit(2)
     h = resolve_home(home)
     settings = h.settings()
-    layout = HomeLayout(h.path)
+    layout = HomeLayout.of(h.path)
     now = clock.now()
     try:
         when = datetime.combine(date.fromisoformat(as_of), now.timetz()) if as_of else now

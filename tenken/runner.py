@@ -6,6 +6,7 @@ in the same instance that ``tenken ui`` shows (auditors see every run, whoever s
 
 from __future__ import annotations
 
+import contextlib
 import errno
 import logging
 import os
@@ -22,16 +23,28 @@ import polars as pl
 
 from assets.definitions import defs
 from assets.instance import open_instance
-from assets.jobs import CASES_IMPORT, PHASE1, PHASE2, import_run_config, phase1_run_config, phase2_run_config
+from assets.jobs import (
+    CASES_IMPORT,
+    PHASE1,
+    PHASE2,
+    import_run_config,
+    on_instance,
+    phase1_run_config,
+    phase2_run_config,
+)
+from assets.lease import run_is_active
 from assets.metadata import metadata_values
 from assets.partitions import PartitionScope, register
 from assets.reporting.monthly_report import monthly_report_job
 from assets.reporting.recheck_calendar import recheck_calendar_job
 from pipelines import agencies
+from pipelines.cases.store import CaseStore
 from pipelines.errors import TenkenInputError
-from pipelines.ops import evidence
+from pipelines.ops import evidence, partition_lease
+from pipelines.ops.partition_lease import PartitionBusy
 from pipelines.reporting import monthly
-from schemas.config import TenkenSettings, load_settings
+from pipelines.system import process_alive
+from schemas.config import InstanceSettings, TenkenSettings, load_settings
 from tenken import preflight
 from tenken.terminal import RunLog, log_file
 
@@ -40,17 +53,26 @@ RECHECK_CALENDAR_JOB = recheck_calendar_job.name
 
 
 class RunFailed(Exception):
-    """A run did not succeed. ``input_error`` tells bad input (exit 2) from a fault (exit 1).
+    """A run did not succeed. ``input_error`` tells bad input (exit 2) from a fault (exit 1);
+    ``busy``, that another run holds the partition (exit 3).
 
     ``run_id`` is None when no run was launched (an argument refused before it started);
     ``log`` is the home's log file holding the run's details (masked), when there is one.
     """
 
     def __init__(
-        self, message: str, *, input_error: bool, run_id: str | None = None, log: Path | None = None
+        self,
+        message: str,
+        *,
+        input_error: bool,
+        run_id: str | None = None,
+        log: Path | None = None,
+        busy: bool = False,
     ):
         super().__init__(message)
         self.input_error = input_error
+        #: another run holds the partition (exit 3: nothing was done; try again later)
+        self.busy = busy
         self.run_id = run_id
         self.log = log
 
@@ -67,7 +89,7 @@ class RunOutcome:
     run_id: str
     metadata: dict[str, dict[str, Any]] = field(default_factory=dict)  # asset → metadata
     checks: dict[str, bool] = field(default_factory=dict)  # asset check → passed
-    result: dg.ExecuteInProcessResult | None = None
+    result: dg.ExecutionResult | None = None
 
 
 @dataclass(frozen=True)
@@ -144,6 +166,8 @@ def _execute(
     if isinstance(scope, PartitionScope):
         register(instance, scope)
     close_abandoned_runs(instance)
+    if isinstance(scope, PartitionScope):
+        _refuse_if_busy(home, instance, scope)
     job = defs.resolve_job_def(job_name)
     # the step-by-step log goes to the instance (the UI) and, masked, to the home's log file;
     # the terminal gets none of Dagster's lines (no ERROR lines, no "Stack Trace:" blocks)
@@ -157,14 +181,30 @@ def _execute(
             listener(run_id, entry)
 
     instance.add_event_listener(run_id, hear)
-    result = job.execute_in_process(
-        run_config=quiet,
-        instance=instance,
-        partition_key=scope.key if isinstance(scope, PartitionScope) else scope,
-        raise_on_error=False,
-        run_id=run_id,
-        tags={"tenken/source": "cli", **_process_tags(), **tags},
-    )
+    partition_key = scope.key if isinstance(scope, PartitionScope) else scope
+    all_tags = {"tenken/source": "cli", **_process_tags(), **tags}
+    settings = home.settings().instance
+    try:
+        if settings.executor == "celery" and isinstance(scope, PartitionScope):
+            result = _execute_on_workers(instance, job_name, quiet, partition_key, all_tags, settings)
+            run_id = result.run_id
+            for entry in instance.all_logs(run_id):  # the run's events, once it has ended
+                hear(entry)
+        else:
+            result = job.execute_in_process(
+                run_config=quiet,
+                instance=instance,
+                partition_key=partition_key,
+                raise_on_error=False,
+                run_id=run_id,
+                tags=all_tags,
+            )
+    finally:
+        # a lease left behind is harmless (its run is over), so a failure here must not hide
+        # the run's own outcome
+        if isinstance(scope, PartitionScope):
+            with contextlib.suppress(Exception), _case_store(home) as store:
+                partition_lease.release(store, scope.key, run_id)
     if not result.success:
         failed = _failure(result, out_dir)
         failed.log = log_file(home.path)
@@ -179,6 +219,49 @@ def _execute(
     return outcome
 
 
+def _case_store(home: Home) -> CaseStore:
+    return CaseStore.for_settings(home.settings().cases, home.path)
+
+
+def _refuse_if_busy(home: Home, instance: dg.DagsterInstance, scope: PartitionScope) -> None:
+    """Refuse before launching when a live run holds the partition (no run is recorded).
+
+    Two starts at the same moment may both pass this; the lease each run's first step takes
+    (assets/lease.py) then lets only one of them go on.
+    """
+    with _case_store(home) as store:
+        lease = partition_lease.holder_of(store, scope.key)
+    if lease is not None and run_is_active(instance, lease.run_id):
+        raise RunFailed(str(PartitionBusy(lease)), input_error=False, busy=True)
+
+
+def _execute_on_workers(
+    instance: dg.DagsterInstance,
+    job_name: str,
+    run_config: dict,
+    partition_key: str | None,
+    tags: dict[str, str],
+    settings: InstanceSettings,
+) -> dg.ExecutionResult:
+    """Run ``job_name`` with its steps on the Celery workers of a shared deployment.
+
+    This process orchestrates (it waits for each step's result from the broker); the workers
+    execute the steps against the same instance and storage. Dagster creates the run id here,
+    so the run's events reach the terminal and the log file once it has ended (the caller).
+    """
+    from dagster._core.definitions.reconstruct import ReconstructableRepository
+
+    recon = ReconstructableRepository.for_module("assets.shared_definitions", "defs")
+    result = dg.execute_job(
+        recon.get_reconstructable_job(job_name),
+        instance=instance,
+        run_config=on_instance(run_config, settings),
+        tags={**tags, **({"dagster/partition": partition_key} if partition_key else {})},
+        raise_on_error=False,
+    )
+    return result
+
+
 PID_TAG, HOST_TAG = "tenken/pid", "tenken/host"
 ABANDONED = (
     "実行中のプロセスが途中で終了しました（強制終了・停電など）。"
@@ -189,16 +272,6 @@ ABANDONED = (
 def _process_tags() -> dict[str, str]:
     """Which process runs this in-process run, so a later run can tell it died."""
     return {PID_TAG: str(os.getpid()), HOST_TAG: socket.gethostname()}
-
-
-def _alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True  # someone else's process: alive
-    return True
 
 
 def close_abandoned_runs(instance: dg.DagsterInstance) -> list[str]:
@@ -216,19 +289,20 @@ def close_abandoned_runs(instance: dg.DagsterInstance) -> list[str]:
     closed = []
     for run in started:
         pid = run.tags.get(PID_TAG, "")
-        if pid.isdigit() and int(pid) != os.getpid() and not _alive(int(pid)):
+        if pid.isdigit() and int(pid) != os.getpid() and not process_alive(int(pid)):
             instance.report_run_failed(run, message=ABANDONED)
             closed.append(run.run_id)
     return closed
 
 
-def _failure(result: dg.ExecuteInProcessResult, out_dir: Path | None = None) -> RunFailed:
+def _failure(result: dg.ExecutionResult, out_dir: Path | None = None) -> RunFailed:
     for event in result.all_events:
         if event.event_type == dg.DagsterEventType.STEP_FAILURE:
             data = event.step_failure_data
             user = data.user_failure_data if data else None
             if user is not None and user.description:
-                return RunFailed(user.description, input_error=True, run_id=result.run_id)
+                busy = f"[{partition_lease.CODE}]" in user.description
+                return RunFailed(user.description, input_error=not busy, busy=busy, run_id=result.run_id)
             error = data.error if data else None
             chain = []
             while error is not None:

@@ -1,95 +1,116 @@
-"""The declared runtime dependencies tell the truth (issue 12 item 8, issue 15).
+"""The dependencies tell the truth (issue 12.8, issue 15.4).
 
-Every third-party module the runtime packages import is provided by a declared runtime
-dependency, and every declared runtime dependency is imported somewhere, or is in the
-allow-list below with the reason it is needed without being imported.
+Every third-party module the installed packages import is declared as a runtime dependency,
+and every runtime dependency is imported somewhere or listed below with the reason it is
+needed without an import. Developer tools never reach the runtime set.
 """
 
 from __future__ import annotations
 
 import ast
-import importlib.metadata as md
+import importlib.metadata
 import re
 import sys
 import tomllib
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
-RUNTIME_PACKAGES = ("schemas", "pipelines", "demo", "assets", "tenken")
+RUNTIME = ("schemas", "pipelines", "demo", "assets", "tenken")
+PYPROJECT = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))
 
-# Declared, needed at run time, never imported by name.
+#: runtime dependencies no module imports by name, and why each is needed anyway
 NOT_IMPORTED = {
-    "dagster-webserver": "`tenken ui` starts it as a program (dagster-webserver), not a module",
-    "dagster-postgres": "named in dagster.yaml / the instance config; dagster imports it",
-    "psycopg2-binary": "the SQLAlchemy driver behind postgresql:// URLs",
-    "pyarrow": "polars' to_pandas() for Great Expectations needs it",
-    "matplotlib-fontja": "ships IPAexGothic; pipelines/reporting/files.py reads its font file via importlib.resources",
-    "pandas": "pinned <3 for dagster-pandera / GX; polars converts to it",
+    "dagster-webserver": "`tenken ui` starts it as a program (the auditors' UI)",
+    "dagster-postgres": "named in a shared deployment's dagster.yaml (instance storage on PostgreSQL)",
+    "psycopg2-binary": "the driver SQLAlchemy loads for postgresql:// URLs (case store, instance)",
+    "pyarrow": "polars needs it to hand frames to pandas for Great Expectations",
+    "pandas": "pinned below 3 for Great Expectations and dagster-pandera; GX validates pandas frames",
+    "matplotlib-fontja": "its IPAexGothic file is read by path (importlib.resources), not imported",
+}
+#: modules only a deployment option imports, with the extra that declares them and the one
+#: module allowed to import them
+OPTIONAL = {"dagster_celery": ("shared", "assets/shared_definitions.py")}
+#: developer tools that must never be runtime dependencies
+DEVELOPER_ONLY = {
+    "dagster-dg-cli",
+    "pytest",
+    "ruff",
+    "mypy",
+    "hypothesis",
+    "selenium",
+    "cyclonedx-python-lib",
 }
 
 
-def _name(requirement: str) -> str:
-    return re.split(r"[\s\[<>=!~;]", requirement, maxsplit=1)[0].lower().replace("_", "-")
+def canonical(name: str) -> str:
+    return re.sub(r"[-_.]+", "-", name).lower()
 
 
-def _declared() -> set[str]:
-    project = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))["project"]
-    return {_name(r) for r in project["dependencies"]}
+def requirement_name(spec: str) -> str:
+    return canonical(re.split(r"[\s\[<>=!~;]", spec, maxsplit=1)[0])
 
 
-def _imports() -> dict[str, str]:
-    """Top-level module → first file importing it, over the runtime packages."""
-    found: dict[str, str] = {}
-    for package in RUNTIME_PACKAGES:
-        for path in sorted((ROOT / package).rglob("*.py")):
+def runtime_requirements() -> set[str]:
+    return {requirement_name(s) for s in PYPROJECT["project"]["dependencies"]}
+
+
+def imports_by_file() -> dict[str, set[str]]:
+    """Third-party top-level modules each runtime file imports."""
+    ours = set(RUNTIME)
+    found: dict[str, set[str]] = {}
+    for top in RUNTIME:
+        for path in (ROOT / top).rglob("*.py"):
+            names: set[str] = set()
             for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
                 if isinstance(node, ast.Import):
-                    names = [a.name for a in node.names]
+                    names |= {a.name.split(".")[0] for a in node.names}
                 elif isinstance(node, ast.ImportFrom) and node.level == 0 and node.module:
-                    names = [node.module]
-                else:
-                    continue
-                for name in names:
-                    found.setdefault(name.split(".")[0], str(path.relative_to(ROOT)))
+                    names.add(node.module.split(".")[0])
+            found[path.relative_to(ROOT).as_posix()] = {
+                m for m in names if m not in ours and m not in sys.stdlib_module_names
+            }
     return found
 
 
-def _third_party(imports: dict[str, str]) -> dict[str, str]:
-    local = set(RUNTIME_PACKAGES) | set(sys.stdlib_module_names) | {"__future__"}
-    return {m: f for m, f in imports.items() if m not in local}
+def imported_top_level_modules() -> set[str]:
+    """What the runtime imports, but for the deployment options of OPTIONAL."""
+    return set().union(*imports_by_file().values()) - set(OPTIONAL)
 
 
-def _distributions(module: str) -> set[str]:
-    return {d.lower().replace("_", "-") for d in md.packages_distributions().get(module, [])}
+def test_optional_modules_stay_in_their_module_and_extra() -> None:
+    extras = PYPROJECT["project"]["optional-dependencies"]
+    for module, (extra, allowed) in OPTIONAL.items():
+        importers = sorted(f for f, names in imports_by_file().items() if module in names)
+        assert importers == [allowed]
+        assert distributions_of(module) & {requirement_name(s) for s in extras[extra]}
 
 
-def test_every_third_party_import_is_a_declared_runtime_dependency() -> None:
-    declared = _declared()
-    missing = {
-        module: (where, sorted(_distributions(module)))
-        for module, where in _third_party(_imports()).items()
-        if not _distributions(module) & declared
+def distributions_of(module: str) -> set[str]:
+    return {canonical(d) for d in importlib.metadata.packages_distributions().get(module, [])}
+
+
+def test_every_imported_module_is_declared() -> None:
+    declared = runtime_requirements()
+    undeclared = {
+        m: distributions_of(m) for m in imported_top_level_modules() if not distributions_of(m) & declared
     }
-    assert not missing, f"imported but not declared in [project].dependencies: {missing}"
+    assert undeclared == {}
 
 
-def test_every_declared_runtime_dependency_is_imported_or_explained() -> None:
-    imported: set[str] = set()
-    for module in _third_party(_imports()):
-        imported |= _distributions(module)
-    unused = _declared() - imported - set(NOT_IMPORTED)
-    assert not unused, f"declared but never imported (import it, drop it or explain it): {sorted(unused)}"
-
-
-def test_allow_list_names_only_declared_packages_that_are_not_imported() -> None:
-    imported: set[str] = set()
-    for module in _third_party(_imports()):
-        imported |= _distributions(module)
-    assert set(NOT_IMPORTED) <= _declared()
-    assert not set(NOT_IMPORTED) & imported, "imported now: take it off NOT_IMPORTED"
+def test_every_runtime_dependency_is_imported_or_explained() -> None:
+    imported = set().union(*(distributions_of(m) for m in imported_top_level_modules()))
+    unexplained = runtime_requirements() - imported - {canonical(n) for n in NOT_IMPORTED}
+    assert unexplained == set()
+    # and the explanations are not stale
+    assert {canonical(n) for n in NOT_IMPORTED} <= runtime_requirements()
 
 
 def test_developer_tools_are_not_runtime_dependencies() -> None:
-    declared = _declared()
-    for tool in ("dagster-dg-cli", "ruff", "mypy", "pytest", "hypothesis", "jaconv", "selenium"):
-        assert tool not in declared, tool
+    assert runtime_requirements() & {canonical(n) for n in DEVELOPER_ONLY} == set()
+    extras = PYPROJECT["project"]["optional-dependencies"]
+    assert "dagster-dg-cli" in {requirement_name(s) for s in extras["dev"]}
+
+
+def test_the_scan_sees_what_the_code_imports() -> None:
+    modules = imported_top_level_modules()
+    assert {"dagster", "polars", "pandera", "jaconv", "numpy", "upath", "psutil"} <= modules

@@ -18,6 +18,7 @@ from assets.jobs import (
     PHASE2,
     cases_import_job,
     import_run_config,
+    on_instance,
     phase1_job,
     phase1_run_config,
     phase2_job,
@@ -26,9 +27,10 @@ from assets.jobs import (
 from assets.partitions import PartitionScope, is_known, partition_requests
 from assets.resources import TenkenWorkspace
 from pipelines.ops.inbox import SETTLE_SECONDS, Arrival, ReturnedArrival, scan, scan_returned
+from schemas.config import InstanceSettings
 
 
-def run_request(arrival: Arrival) -> dg.RunRequest:
+def run_request(arrival: Arrival, instance: InstanceSettings) -> dg.RunRequest:
     key = PartitionScope(arrival.agency, arrival.jimu).key
     tags = {"tenken/source": "inbox", "tenken/round": arrival.round_id}
     if arrival.phase == 1:
@@ -37,24 +39,26 @@ def run_request(arrival: Arrival) -> dg.RunRequest:
             run_key=arrival.run_key,
             job_name=PHASE1,
             partition_key=key,
-            run_config=phase1_run_config(extract_file, atena[0] if atena else "", arrival.round_id),
+            run_config=on_instance(
+                phase1_run_config(extract_file, atena[0] if atena else "", arrival.round_id), instance
+            ),
             tags=tags,
         )
     return dg.RunRequest(
         run_key=arrival.run_key,
         job_name=PHASE2,
         partition_key=key,
-        run_config=phase2_run_config(str(arrival.files[0].parent), arrival.round_id),
+        run_config=on_instance(phase2_run_config(str(arrival.files[0].parent), arrival.round_id), instance),
         tags=tags,
     )
 
 
-def import_request(arrival: ReturnedArrival) -> dg.RunRequest:
+def import_request(arrival: ReturnedArrival, instance: InstanceSettings) -> dg.RunRequest:
     return dg.RunRequest(
         run_key=arrival.run_key,
         job_name=CASES_IMPORT,
         partition_key=PartitionScope(arrival.agency, arrival.jimu).key,
-        run_config=import_run_config(str(arrival.file)),
+        run_config=on_instance(import_run_config(str(arrival.file)), instance),
         tags={"tenken/source": "inbox", "tenken/round": arrival.round_id},
     )
 
@@ -85,7 +89,7 @@ def inbox_sensor(context: dg.SensorEvaluationContext, workspace: TenkenWorkspace
             continue
         runnable.append(a)
     return dg.SensorResult(
-        run_requests=[run_request(a) for a in runnable],
+        run_requests=[run_request(a, settings.instance) for a in runnable],
         dynamic_partitions_requests=partition_requests(
             context.instance, [PartitionScope(a.agency, a.jimu) for a in runnable]
         ),
@@ -105,11 +109,12 @@ def returned_workbook_sensor(
     context: dg.SensorEvaluationContext, workspace: TenkenWorkspace
 ) -> dg.SensorResult:
     layout = workspace.layout(context.instance)
+    instance = workspace.settings(context.instance).instance
     requests = []
     for arrival in scan_returned(layout.inbox, now=time.time(), settle_seconds=SETTLE_SECONDS):
         if not is_known(context.instance, PartitionScope(arrival.agency, arrival.jimu)):
             # cases only exist for partitions that have been run
             context.log.warning(f"{arrival.file}: {arrival.agency} {arrival.jimu} はまだ照合されていません")
             continue
-        requests.append(import_request(arrival))
+        requests.append(import_request(arrival, instance))
     return dg.SensorResult(run_requests=requests)

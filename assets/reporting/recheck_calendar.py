@@ -13,7 +13,7 @@ from typing import Any
 import dagster as dg
 
 from assets.guard import masked_errors
-from assets.jobs import PHASE1, phase1_job, phase1_run_config
+from assets.jobs import PHASE1, on_instance, phase1_job, phase1_run_config
 from assets.metadata import table_markdown
 from assets.partitions import PartitionScope, partition_requests
 from assets.resources import CaseStoreResource, TenkenWorkspace
@@ -121,7 +121,10 @@ def recheck_starter(
                 run_key=f"recheck-{start.agency}-{start.jimu}-{start.round_id}-{version}",
                 job_name=PHASE1,
                 partition_key=PartitionScope(start.agency, start.jimu).key,
-                run_config=phase1_run_config(start.extract_file, start.atena_file or "", start.round_id),
+                run_config=on_instance(
+                    phase1_run_config(start.extract_file, start.atena_file or "", start.round_id),
+                    settings.instance,
+                ),
                 tags={"tenken/source": "recheck_plan", "tenken/round": start.round_id},
             )
         )

@@ -8,9 +8,10 @@ import dagster as dg
 
 from assets.config import ExtractConfig
 from assets.guard import masked_errors
+from assets.lease import hold_partition
 from assets.metadata import Key, counts_metadata
 from assets.partitions import inspection_partitions, partition_scope
-from assets.resources import TenkenWorkspace
+from assets.resources import CaseStoreResource, TenkenWorkspace
 from assets.stages.contract import checked_output, input_failure, schema_check_spec
 from pipelines import agencies, clock
 from pipelines.errors import TenkenInputError
@@ -31,9 +32,13 @@ from schemas.extract import ExtractRecords
 )
 @masked_errors
 def extract(
-    context: dg.AssetExecutionContext, config: ExtractConfig, workspace: TenkenWorkspace
+    context: dg.AssetExecutionContext,
+    config: ExtractConfig,
+    workspace: TenkenWorkspace,
+    case_store: CaseStoreResource,
 ) -> Iterator[Any]:
     """One row per F1 data row of this agency × 事務 × 点検回, validated and scoped."""
+    hold_partition(context, case_store)
     scope = partition_scope(context)
     layout = workspace.layout(context.instance)
     settings = workspace.settings(context.instance)

@@ -9,6 +9,7 @@ import polars as pl
 
 from assets.config import OutputDirConfig
 from assets.guard import masked_errors
+from assets.lease import hold_partition
 from assets.metadata import Key
 from assets.partitions import inspection_partitions, partition_scope
 from assets.resources import CaseStoreResource, TenkenWorkspace
@@ -48,6 +49,7 @@ def inquiry_request(
     extract: pl.LazyFrame,
 ) -> Iterator[Any]:
     """One row per 点検対象 record sent to 住基ネット: 照会番号, 宛名番号, 個人番号, file."""
+    hold_partition(context, case_store)
     scope = partition_scope(context)
     # lazy input: only the columns the requests and the figures use are read
     extract_needed = extract.select("round_id", "extract_id", "scope", "atena_no", "my_number").collect()

@@ -9,9 +9,10 @@ import polars as pl
 
 from assets.config import InquiryResultConfig
 from assets.guard import masked_errors
+from assets.lease import hold_partition
 from assets.metadata import Key, counts_metadata
 from assets.partitions import inspection_partitions, partition_scope
-from assets.resources import TenkenWorkspace
+from assets.resources import CaseStoreResource, TenkenWorkspace
 from assets.stages.contract import checked_output, input_failure, schema_check_spec
 from pipelines.errors import Problem, TenkenInputError
 from pipelines.stages.inquiry_request import round_tags
@@ -36,9 +37,11 @@ def inquiry_result(
     context: dg.AssetExecutionContext,
     config: InquiryResultConfig,
     workspace: TenkenWorkspace,
+    case_store: CaseStoreResource,
     inquiry_request: pl.DataFrame,
 ) -> Iterator[Any]:
     """One row per 照会番号: what 住基ネット answered for the number that was sent."""
+    hold_partition(context, case_store)
     scope = partition_scope(context)
     layout = workspace.layout(context.instance)
     settings = workspace.settings(context.instance)

@@ -11,9 +11,10 @@ import polars as pl
 
 from assets.config import OutputDirConfig
 from assets.guard import masked_errors
+from assets.lease import hold_partition
 from assets.metadata import Key, counts_metadata, table_markdown
 from assets.partitions import inspection_partitions, partition_scope
-from assets.resources import TenkenWorkspace
+from assets.resources import CaseStoreResource, TenkenWorkspace
 from assets.stages.contract import SlicedContract, checked_lazy_output, input_failure, schema_check_spec
 from pipelines import agencies
 from pipelines.errors import Problem, TenkenInputError
@@ -46,6 +47,7 @@ def match_result(
     context: dg.AssetExecutionContext,
     config: OutputDirConfig,
     workspace: TenkenWorkspace,
+    case_store: CaseStoreResource,
     extract: pl.LazyFrame,
     inquiry_result: pl.LazyFrame,
 ) -> Iterator[Any]:
@@ -55,6 +57,7 @@ def match_result(
     judged, the stage file is streamed from the parts, and the inputs are read lazily, so
     the whole result is never in memory.
     """
+    hold_partition(context, case_store)
     scope = partition_scope(context)
     layout = workspace.layout(context.instance)
     settings = workspace.settings(context.instance)

@@ -9,6 +9,7 @@ import polars as pl
 from pydantic import Field
 
 from assets.guard import masked_errors
+from assets.lease import hold_partition
 from assets.metadata import Key, counts_metadata, table_markdown
 from assets.partitions import inspection_partitions, partition_scope
 from assets.resources import CaseStoreResource, TenkenWorkspace
@@ -66,6 +67,7 @@ def mismatch_review(
     match_result: pl.LazyFrame,
 ) -> Iterator[Any]:
     """One row per case (B, C, 要修正) of this agency × 事務 × 点検回, with its state."""
+    hold_partition(context, case_store)
     scope = partition_scope(context)
     layout = workspace.layout(context.instance)
     settings = workspace.settings(context.instance)

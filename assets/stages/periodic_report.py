@@ -7,6 +7,7 @@ import dagster as dg
 import polars as pl
 
 from assets.guard import masked_errors
+from assets.lease import hold_partition
 from assets.metadata import table_markdown
 from assets.partitions import inspection_partitions, partition_scope
 from assets.resources import CaseStoreResource, TenkenWorkspace
@@ -37,6 +38,7 @@ def periodic_report(
     match_result: pl.LazyFrame,
 ) -> Iterator[Any]:
     """One row for this agency × 事務 × 点検回 with the counts of every stage."""
+    hold_partition(context, case_store)
     scope = partition_scope(context)
     settings = workspace.settings(context.instance)
     agency = agencies.agency(scope.agency, settings)

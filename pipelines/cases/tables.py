@@ -142,6 +142,17 @@ round_history = sa.Table(
     sa.Index(None, "agency", "jimu"),
 )
 
+#: which run holds each agency × 事務 partition (pipelines/ops/partition_lease.py): a lock, not
+#: history, so its rows are rewritten and deleted
+partition_lease = sa.Table(
+    "partition_lease",
+    metadata,
+    sa.Column("partition_key", sa.String(80), primary_key=True),
+    sa.Column("run_id", sa.String(64), nullable=False),
+    sa.Column("holder", sa.String(200), nullable=False),
+    sa.Column("acquired_at", sa.String(32), nullable=False),
+)
+
 store_meta = sa.Table(
     "store_meta",
     metadata,

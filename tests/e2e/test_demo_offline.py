@@ -124,3 +124,12 @@ def test_no_resident_row_in_the_instance(demo: Demo) -> None:
     finally:
         instance.dispose()
     assert len(records) == 4 and "preview" not in keys
+
+
+def test_every_name_the_demo_wrote_is_valid_on_windows(demo: Demo) -> None:
+    """Issue 15.5: the home copied to (or made on) a Windows terminal holds only names NTFS takes."""
+    from tests.test_portability import windows_name_problem
+
+    names = {p.name for p in demo.home.rglob("*")}
+    assert len(names) > 20  # the scan saw the home's files
+    assert sorted(p for name in names if (p := windows_name_problem(name))) == []
