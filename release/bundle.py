@@ -57,7 +57,10 @@ INSTALL_SH = """#!/bin/sh
 set -eu
 cd "$(dirname "$0")"
 echo "SHA-256 を確認しています..."
-sha256sum -c --quiet SHA256SUMS
+if ! sha256sum -c --quiet SHA256SUMS; then
+    echo "SHA256SUMS と一致しないファイルがあります。何もインストールしていません。束を作り直して運び直してください [BUNDLE_CORRUPT]" >&2
+    exit 1
+fi
 PY=${PYTHON:-python3.11}
 TARGET=${1:-$PWD/venv}
 "$PY" -m venv "$TARGET"
@@ -77,7 +80,10 @@ cd /d "%~dp0"
 echo Checking SHA-256 sums...
 powershell -NoProfile -ExecutionPolicy Bypass -Command ^
   "$ErrorActionPreference='Stop'; Get-Content SHA256SUMS | ForEach-Object { $h, $f = $_ -split '  ', 2; if ((Get-FileHash -Algorithm SHA256 -LiteralPath $f).Hash.ToLower() -ne $h) { throw ('SHA-256 mismatch: ' + $f) } }"
-if errorlevel 1 exit /b 1
+if errorlevel 1 (
+    echo SHA256SUMS mismatch: nothing installed; build and carry the bundle again [BUNDLE_CORRUPT]
+    exit /b 1
+)
 set "PY=py -3.11"
 if not "%PYTHON%"=="" set "PY=%PYTHON%"
 set "TARGET=%~1"

@@ -140,4 +140,5 @@ def test_a_tampered_bundle_is_refused_before_anything_is_installed(bundles: Path
         ["sh", str(bundle / "install.sh"), str(venv)], capture_output=True, text=True, timeout=600
     )
     assert run.returncode != 0 and victim.name in run.stdout + run.stderr
+    assert "[BUNDLE_CORRUPT]" in run.stderr
     assert not venv.exists()
