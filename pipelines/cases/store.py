@@ -236,8 +236,7 @@ class CaseStore:
             query = query.where(cases.c.round_id == round_id)
         if exclude_round is not None:
             query = query.where(cases.c.round_id != exclude_round)
-        rows = conn.execute(query.order_by(cases.c.case_id)).all()
-        return pl.DataFrame([tuple(r) for r in rows], schema=CASE_FRAME_SCHEMA, orient="row")
+        return frame_of(conn, query.order_by(cases.c.case_id), CASE_FRAME_SCHEMA)
 
     def counts(self, conn: sa.Connection, agency: str | None = None, jimu: str | None = None) -> pl.DataFrame:
         """Cases per agency × 事務 × 点検回 × state (grain: one row per combination)."""
@@ -329,6 +328,29 @@ class CaseStore:
         last_seq, last_hash = rows.row(-1, named=True)["seq"], rows.row(-1, named=True)["hash"]
         conn.execute(sa.update(chain_head).where(chain_head.c.id == 1).values(seq=last_seq, hash=last_hash))
         return rows.height
+
+
+def frame_of(conn: sa.Connection, query: sa.Select, schema: Mapping[str, pl.DataType]) -> pl.DataFrame:
+    """The rows of ``query`` as a frame of ``schema``, fetched as the driver's own tuples.
+
+    A case read is 77k rows × 47 columns at 1M records: SQLAlchemy's Row objects and their
+    result processing cost a third of the read (1.37 → 0.92 s each, measured), and nothing in
+    these columns needs them (text, integers, 0/1 flags that polars casts).
+    """
+    compiled = query.compile(dialect=conn.dialect)
+    params: Any = compiled.params
+    if compiled.positiontup is not None:  # qmark/numeric drivers (sqlite3) take a sequence
+        params = tuple(compiled.params[name] for name in compiled.positiontup)
+    cursor = conn.exec_driver_sql(str(compiled), params).cursor
+    assert cursor is not None
+    rows = cursor.fetchall()
+    if conn.dialect.name != "sqlite":
+        return pl.DataFrame(rows, schema=dict(schema), orient="row")
+    # SQLite keeps a DATE as its ISO text (what SQLAlchemy's Date writes there)
+    dates = [name for name, dtype in schema.items() if dtype == pl.Date]
+    raw = {name: (pl.String() if name in dates else dtype) for name, dtype in schema.items()}
+    frame = pl.DataFrame(rows, schema=raw, orient="row")
+    return frame.with_columns(pl.col(dates).str.to_date("%Y-%m-%d"))
 
 
 def timestamp() -> str:
