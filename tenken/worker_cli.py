@@ -14,6 +14,7 @@ from __future__ import annotations
 import os
 import shutil
 import sys
+import time
 from pathlib import Path
 from typing import Annotated
 
@@ -35,16 +36,30 @@ def worker_command(config_yaml: str, name: str, concurrency: int) -> list[str]:
     ]  # fmt: skip
 
 
+def _instance_ready(home: Path, attempts: int = 5) -> None:
+    """Open the home's instance once, so its tables exist before the worker starts: workers
+    started together on a new PostgreSQL instance would otherwise race to create them (one
+    fails with a duplicate table)."""
+    from assets.instance import open_instance
+
+    for attempt in range(attempts):
+        try:
+            open_instance(home).dispose()
+            return
+        except Exception:
+            if attempt == attempts - 1:
+                raise
+            time.sleep(1 + attempt)
+
+
 def worker(
     home: HomeOption = None,
     name: Annotated[str, typer.Option("--name", help="ワーカー名（端末内で一意。既定: tenken-<pid>）")] = "",
     concurrency: Annotated[int, typer.Option("--concurrency", min=1, help="同時に実行する段階の数")] = 1,
 ) -> None:
     """共有の配置で、段階を実行するワーカーを1つ起動する（tenken.yaml の instance.executor: celery）。"""
-    from assets.instance import ensure_home
-
     h = resolve_home(home, must_exist=False)  # a new machine's home holds only its tenken.yaml
-    ensure_home(h.path)
+    _instance_ready(h.path)
     settings = h.settings().instance
     if settings.executor != "celery":
         typer.echo(

@@ -143,6 +143,7 @@ def deployment(tmp_path_factory: pytest.TempPathFactory, pg_database: str):
     for seed, (agency, jimu) in enumerate(PARTS, start=40):
         data = generate(ROWS, agency=agency, jimu=jimu, seed=seed)
         inputs[(agency, jimu)] = (data, data.write_extract(tmp / f"{agency}_{jimu}.csv"))
+    # both workers start at once on the new instance (they must not race to create its tables)
     workers = [Worker(shared, f"w{i}", tmp / f"worker{i}.log") for i in range(1, WORKERS + 1)]
     try:
         for w in workers:
