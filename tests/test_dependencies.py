@@ -113,4 +113,4 @@ def test_developer_tools_are_not_runtime_dependencies() -> None:
 
 def test_the_scan_sees_what_the_code_imports() -> None:
     modules = imported_top_level_modules()
-    assert {"dagster", "polars", "pandera", "numpy", "upath", "psutil"} <= modules
+    assert {"dagster", "polars", "pandera", "jaconv", "numpy", "upath", "psutil"} <= modules
