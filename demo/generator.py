@@ -31,7 +31,6 @@ Everything is vectorised (numpy + polars); 1M rows take well under a minute.
 
 from __future__ import annotations
 
-import unicodedata
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date
@@ -214,26 +213,14 @@ def _wareki(d: pl.Expr, style: pl.Expr) -> pl.Expr:
     )
 
 
-def _halfwidth_of() -> dict[str, str]:
-    """Full-width katakana → half-width: NFKC inverted (NFKC maps ｶﾞ to ガ, so ガ → ｶﾞ).
-    Equal to jaconv.z2h(kana=True) on the characters the generator writes (checked when jaconv
-    was dropped from the dependencies, issue 12 item 8)."""
-    inverse: dict[str, str] = {}
-    for code in range(0xFF61, 0xFFA0):
-        for half in (chr(code), chr(code) + "\uff9e", chr(code) + "\uff9f"):
-            full = unicodedata.normalize("NFKC", half)
-            if len(full) == 1 and full not in inverse:
-                inverse[full] = half
-    return inverse
-
-
 def _to_halfwidth_kana(col: pl.Expr) -> pl.Expr:
-    inverse = _halfwidth_of()
+    import jaconv
+
     table = {
-        c: inverse.get(c, c)
+        c: jaconv.z2h(c, kana=True, ascii=False, digit=False)
         for c in "アイウエオカキクケコサシスセソタチツテトナニヌネノ"
         "ハヒフヘホマミムメモヤユヨラリルレロワヲン"
-        "ガギグゲゴザジズゼゾダヂヅデドバビブベボパピプペポヴァィゥェォッャュョー"
+        "ガギグゲゴザジズゼゾダヂヅデドバビブベボパピプペポヴァィゥェォッャュョー　"
     }
     table["　"] = " "
     return col.str.replace_many(table)
