@@ -158,7 +158,8 @@ def _execute(
 ) -> RunOutcome:
     """Run ``job_name`` for a partition (agency × 事務, a month, or none) in the home's instance."""
     _quiet_dagster()
-    if job_name in (PHASE1, PHASE2) and home.settings().evidence.enabled:
+    settings = home.settings()  # read once per run: the lease, the executor and the evidence use it
+    if job_name in (PHASE1, PHASE2) and settings.evidence.enabled:
         # Great Expectations loads in a child while the stages run (one child per process,
         # reused by later phases, stopped at exit)
         evidence.prewarm()
@@ -167,7 +168,7 @@ def _execute(
         register(instance, scope)
     close_abandoned_runs(instance)
     if isinstance(scope, PartitionScope):
-        _refuse_if_busy(home, instance, scope)
+        _refuse_if_busy(home, settings, instance, scope)
     job = defs.resolve_job_def(job_name)
     # the step-by-step log goes to the instance (the UI) and, masked, to the home's log file;
     # the terminal gets none of Dagster's lines (no ERROR lines, no "Stack Trace:" blocks)
@@ -183,10 +184,11 @@ def _execute(
     instance.add_event_listener(run_id, hear)
     partition_key = scope.key if isinstance(scope, PartitionScope) else scope
     all_tags = {"tenken/source": "cli", **_process_tags(), **tags}
-    settings = home.settings().instance
     try:
-        if settings.executor == "celery" and isinstance(scope, PartitionScope):
-            result = _execute_on_workers(instance, job_name, quiet, partition_key, all_tags, settings)
+        if settings.instance.executor == "celery" and isinstance(scope, PartitionScope):
+            result = _execute_on_workers(
+                instance, job_name, quiet, partition_key, all_tags, settings.instance
+            )
             run_id = result.run_id
             for entry in instance.all_logs(run_id):  # the run's events, once it has ended
                 hear(entry)
@@ -203,7 +205,7 @@ def _execute(
         # a lease left behind is harmless (its run is over), so a failure here must not hide
         # the run's own outcome
         if isinstance(scope, PartitionScope):
-            with contextlib.suppress(Exception), _case_store(home) as store:
+            with contextlib.suppress(Exception), _case_store(home, settings) as store:
                 partition_lease.release(store, scope.key, run_id)
     if not result.success:
         failed = _failure(result, out_dir)
@@ -219,17 +221,19 @@ def _execute(
     return outcome
 
 
-def _case_store(home: Home) -> CaseStore:
-    return CaseStore.for_settings(home.settings().cases, home.path)
+def _case_store(home: Home, settings: TenkenSettings) -> CaseStore:
+    return CaseStore.for_settings(settings.cases, home.path)
 
 
-def _refuse_if_busy(home: Home, instance: dg.DagsterInstance, scope: PartitionScope) -> None:
+def _refuse_if_busy(
+    home: Home, settings: TenkenSettings, instance: dg.DagsterInstance, scope: PartitionScope
+) -> None:
     """Refuse before launching when a live run holds the partition (no run is recorded).
 
     Two starts at the same moment may both pass this; the lease each run's first step takes
     (assets/lease.py) then lets only one of them go on.
     """
-    with _case_store(home) as store:
+    with _case_store(home, settings) as store:
         lease = partition_lease.holder_of(store, scope.key)
     if lease is not None and run_is_active(instance, lease.run_id):
         raise RunFailed(str(PartitionBusy(lease)), input_error=False, busy=True)
