@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
-from typing import Any, Final
+from typing import Any
 
 import dagster as dg
 import polars as pl
@@ -18,11 +18,15 @@ from upath import UPath
 from assets.partitions import SEPARATOR
 from pipelines.cases.store import CaseStore, store_url
 from pipelines.home import HomeLayout
-from pipelines.privacy import DIR_MODE, private_dir, private_file, write_private_parquet
+from pipelines.privacy import (
+    DIR_MODE,
+    STAGE_COMPRESSION,
+    ParquetParts,
+    private_dir,
+    private_file,
+    write_private_parquet,
+)
 from schemas.config import TenkenSettings, load_settings
-
-#: as ``write_private_parquet`` writes stage files
-STAGE_COMPRESSION: Final = "lz4"
 
 
 def _instance_home(instance: dg.DagsterInstance | None) -> Path:
@@ -73,8 +77,9 @@ class _PrivateParquet(dg.UPathIOManager):
     """Stage outputs as parquet at ``<store>/<asset>/<agency>/<jimu>.parquet``, 0600 in 0700.
 
     An input annotated ``pl.LazyFrame`` is a scan of the file (only what the step uses is
-    read); ``pl.DataFrame`` reads it whole. An asset may return a ``pl.LazyFrame`` (e.g. a
-    scan of the slices it wrote): it is streamed into the file, never collected whole.
+    read); ``pl.DataFrame`` reads it whole. An asset may return a ``pl.LazyFrame``: it is
+    streamed into the file, never collected whole; or ``ParquetParts`` it wrote itself (照合's
+    slices): one part is renamed into place, several are streamed into one file.
     """
 
     extension = ".parquet"
@@ -89,11 +94,13 @@ class _PrivateParquet(dg.UPathIOManager):
         private_dir(Path(str(path)))
 
     def dump_to_path(self, context: dg.OutputContext, obj: Any, path: UPath) -> None:
-        if not isinstance(obj, pl.DataFrame | pl.LazyFrame):
+        if not isinstance(obj, pl.DataFrame | pl.LazyFrame | ParquetParts):
             raise TypeError(f"{context.asset_key}: expected a polars DataFrame, got {type(obj)}")
         target = Path(str(path))
         private_dir(target.parent)
-        if isinstance(obj, pl.LazyFrame):
+        if isinstance(obj, ParquetParts):
+            obj.move_to(target)
+        elif isinstance(obj, pl.LazyFrame):
             # streamed into the file (0600, atomic), with the compression of every stage file
             with private_file(target) as fh:
                 obj.sink_parquet(fh, compression=STAGE_COMPRESSION)

@@ -56,7 +56,8 @@ def _weighted_mod11(column: pl.Expr, weights: tuple[int, ...]) -> pl.Expr:
 def my_number_valid_expr(column: pl.Expr) -> pl.Expr:
     """True where ``column`` is 12 ASCII digits with a correct check digit; null stays null."""
     r = _weighted_mod11(column, MY_NUMBER_WEIGHTS)
-    check = pl.when(r <= 1).then(0).otherwise(11 - r)
+    # 0 when r ≤ 1, else 11 − r, as arithmetic: a when/then chain doubled the cost at 1M rows
+    check = (11 - r) % 11 % 10
     return column.str.contains(r"^[0-9]{12}$") & (
         check == column.str.slice(11, 1).cast(pl.Int32, strict=False)
     )

@@ -21,6 +21,7 @@ from assets.partitions import PartitionScope, inspection_partitions
 from pipelines.errors import TenkenInputError
 from pipelines.files.csv_writer import write_csv_cp932
 from pipelines.home import HomeLayout
+from pipelines.privacy import ParquetParts
 
 SCHEMA_CHECK = "schema_contract"
 
@@ -153,21 +154,22 @@ def checked_output(
 
 
 def checked_lazy_output(
-    frame: pl.LazyFrame,
+    parts: ParquetParts,
     head: pl.DataFrame,
     rows: int,
     metadata: dict[str, Any],
     contract: SlicedContract,
 ) -> Iterator[Any]:
-    """``checked_output`` for a result written in slices: ``frame`` scans them (the IO manager
-    streams it into the stage file), ``head`` has its schema (no rows), ``contract`` has seen
-    every slice."""
+    """``checked_output`` for a result written in slices: ``parts`` are the slices (the IO
+    manager makes the stage file of them), ``head`` has its schema (no rows), ``contract``
+    has seen every slice. The check reads the parts before they become the stage file."""
+    check = contract.result(parts.scan(), rows)
     yield dg.Output(
-        frame,
+        parts,
         metadata={
             "dagster/row_count": dg.MetadataValue.int(rows),
             "dagster/column_schema": described_column_schema(head, contract.model),
             **metadata,
         },
     )
-    yield contract.result(frame, rows)
+    yield check

@@ -19,7 +19,7 @@ from assets.stages.contract import SlicedContract, checked_lazy_output, input_fa
 from pipelines import agencies
 from pipelines.errors import Problem, TenkenInputError
 from pipelines.matching.settings import MatchSettings
-from pipelines.privacy import private_dir, write_private_parquet
+from pipelines.privacy import ParquetParts, private_dir, write_private_parquet
 from pipelines.stages.match_result import (
     audit_record,
     match_inputs,
@@ -99,7 +99,8 @@ def match_result(
             files = write_match_outputs(each_slice(), match_settings, out_dir)
         except TenkenInputError as e:
             raise input_failure(e, layout, scope, round_id, "照合") from None
-        results = pl.scan_parquet(written)
+        parts_written = ParquetParts(tuple(written))
+        results = parts_written.scan()
         stats = match_stats(results)
         context.log.info(
             f"照合 {stats.records} 件: "
@@ -107,9 +108,9 @@ def match_result(
         )
         judgement_table = pl.DataFrame([{"項目": k, **v} for k, v in stats.by_judgement.items()]).fill_null(0)
         assert head is not None
-        # the IO manager streams the parts into the stage file while this waits at the yield
+        # the IO manager makes the stage file of the parts while this waits at the yield
         yield from checked_lazy_output(
-            results,
+            parts_written,
             head,
             stats.records,
             {

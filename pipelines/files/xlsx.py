@@ -28,6 +28,7 @@ import polars as pl
 from xlsxwriter.format import Format
 from xlsxwriter.utility import xl_col_to_name
 
+from pipelines import parallel
 from pipelines.files.csv_writer import FORMULA_START
 
 #: xlsxwriter options for every workbook tenken writes: text stays text (never turned into a
@@ -120,8 +121,12 @@ def rows_xml(frame: pl.DataFrame, cells: Sequence[Cells], first_row: int) -> Ite
     """``<row>`` elements for ``frame`` from Excel row ``first_row`` on, in chunks of bytes."""
     ordered = sorted(cells, key=lambda c: c.col)
     for offset in range(0, frame.height, XML_CHUNK_ROWS):
-        part = frame.slice(offset, XML_CHUNK_ROWS)
-        number = (pl.int_range(pl.len(), dtype=pl.Int64) + (first_row + offset)).cast(pl.String)
+        # the row numbers as a column, so that the texts below are row-wise only
+        first = first_row + offset
+        part = frame.slice(offset, XML_CHUNK_ROWS).with_columns(
+            (pl.int_range(pl.len(), dtype=pl.Int64) + first).cast(pl.String).alias("_excel_row")
+        )
+        number = pl.col("_excel_row")
         xml = pl.concat_str(
             [_cell(c, pl.lit(xl_col_to_name(c.col)) + number) for c in ordered], ignore_nulls=True
         )
@@ -129,7 +134,9 @@ def rows_xml(frame: pl.DataFrame, cells: Sequence[Cells], first_row: int) -> Ite
         rows = pl.when(xml != "").then(
             pl.concat_str([pl.lit('<row r="'), number, pl.lit('">'), xml, pl.lit("</row>")])
         )
-        yield part.select(rows.str.join("")).item().encode("utf-8")
+        # the row texts on every core, then joined (the join is the one step across rows)
+        texts = parallel.select(part, rows.alias("_row")).to_series()
+        yield texts.str.join("").item().encode("utf-8")
 
 
 def utf16_units(text: pl.Expr) -> pl.Expr:

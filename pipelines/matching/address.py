@@ -48,6 +48,7 @@ from pathlib import Path
 
 import polars as pl
 
+from pipelines import parallel
 from pipelines.matching.itaiji import builtin_itaiji
 from pipelines.matching.normalize import with_nfkc
 
@@ -267,7 +268,7 @@ def parse_addresses(addresses: pl.Series) -> pl.DataFrame:
         ).alias("_t")
     )
     step = pl.concat([step.filter(~has_space), spaced])
-    step = step.with_columns(pl.col("_t").str.replace_all(" ", "", literal=True).alias("full"))
+    step = parallel.with_columns(step, pl.col("_t").str.replace_all(" ", "", literal=True).alias("full"))
 
     # lookalikes (巿, 﨑) are folded for finding the 都道府県 and 市区町村 only: the text itself
     # stays as written, so 一致 still means the same writing
@@ -275,18 +276,19 @@ def parse_addresses(addresses: pl.Series) -> pl.DataFrame:
     folded_full = pl.col("full").str.replace_many(whole)
     head4, head3 = folded_full.str.slice(0, 4), folded_full.str.slice(0, 3)
     prefs = pl.Series(sorted(table.prefectures)).implode()
-    step = step.with_columns(
-        pl.when(head4.is_in(prefs)).then(head4).when(head3.is_in(prefs)).then(head3).alias("pref")
+    step = parallel.with_columns(
+        step, pl.when(head4.is_in(prefs)).then(head4).when(head3.is_in(prefs)).then(head3).alias("pref")
     )
-    step = step.with_columns(
-        pl.col("_t").str.slice(pl.col("pref").str.len_chars().fill_null(0)).alias("_rest")
+    step = parallel.with_columns(
+        step, pl.col("_t").str.slice(pl.col("pref").str.len_chars().fill_null(0)).alias("_rest")
     )
     # the 市区町村 is decided by the words before the first number: look each distinct
     # (都道府県, words) up once
-    step = step.with_columns(
+    step = parallel.with_columns(
+        step,
         pl.concat_str(
             [pl.col("pref").fill_null(""), pl.col("_rest").str.extract(r"^([^0-9]{0,16})", 1)], separator="|"
-        ).alias("_head")
+        ).alias("_head"),
     )
     heads = (
         step.select("_head")
@@ -306,7 +308,8 @@ def parse_addresses(addresses: pl.Series) -> pl.DataFrame:
     step = _beside(step, heads, "_head")
 
     muni_len = pl.col("_muni_len").fill_null(0)
-    step = step.with_columns(
+    step = parallel.with_columns(
+        step,
         pl.col("_rest").str.slice(0, muni_len).alias("muni_text"),
         pl.col("_rest").str.slice(muni_len).alias("_town"),
         pl.col("muni").replace(table.city_of_ward).alias("city"),
@@ -352,22 +355,22 @@ def _town_parts(towns: pl.Series) -> pl.DataFrame:
         .str.replace_all(_SPACED_NUMBER, "${1}${2}")
         .str.replace_all(_GLUED_NAME, "${1} ${2}${3}")
     )
-    step = step.with_columns(folded.alias("_folded"))
+    step = parallel.with_columns(step, folded.alias("_folded"))
     runs = step.select(pl.col("_folded").str.extract_all(_KANJI_NUMERAL).explode()).to_series()
     digits_expr = (
         numerals_to_digits(pl.col("_folded"), runs)
         .str.replace_all(_CHOME, "${1}丁目")
         .str.replace_all(r"([0-9])[ノ丿之]", "${1}の")
     )
-    step = step.with_columns(digits_expr.alias("_digits"))
+    step = parallel.with_columns(step, digits_expr.alias("_digits"))
     digits = pl.col("_digits")
     # for reading the numbers only: a katakana ケ/ツ inside a 町字 (三ケ月, 三ツ境) is part of the
     # name, not the start of a building name; 号 ends the number sequence (5番23号1丁目マンション)
     for_numbers = digits.str.replace_all(r"([\p{Han}0-9])[ケヶヵツ](\p{Han})", "${1}箇${2}").str.replace_all(
         r"号([0-9])", "号 ${1}"
     )
-    step = step.with_columns(
-        pl.coalesce(for_numbers.str.extract(_BUILDING_START, 1), for_numbers).alias("_core")
+    step = parallel.with_columns(
+        step, pl.coalesce(for_numbers.str.extract(_BUILDING_START, 1), for_numbers).alias("_core")
     )
     core = pl.coalesce(pl.col("_core").str.extract(_NUMBER_END, 1), pl.col("_core"))
     # the 町字 as compared: spaces out, ヶ/ケ and の/ノ folded, a leading 大字/字 dropped, and
@@ -378,7 +381,8 @@ def _town_parts(towns: pl.Series) -> pl.DataFrame:
         .str.replace(r"^大?字", "")
         .str.replace(r"^([^0-9の])の([0-9])", "${1}${2}")
     )
-    return step.select(
+    return parallel.select(
+        step,
         "_town",
         pl.col("_town").str.replace_all(" ", "", literal=True).alias("town_text"),
         name_text.str.slice(0, 2).alias("town_key"),

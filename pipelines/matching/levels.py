@@ -25,6 +25,7 @@ from dataclasses import dataclass
 
 import polars as pl
 
+from pipelines import parallel
 from schemas.codes import FIELD_LABELS, Field, Judgement
 
 Prepare = Callable[[pl.DataFrame], pl.DataFrame]
@@ -161,4 +162,6 @@ def compile_judgements(frame: pl.DataFrame, comparisons: Sequence[Comparison]) -
     for comparison in comparisons:
         if comparison.prepare is not None:
             frame = comparison.prepare(frame)
-    return frame.with_columns([c.index_expr() for c in comparisons] + [c.blank_expr() for c in comparisons])
+    return parallel.with_columns(
+        frame, [c.index_expr() for c in comparisons] + [c.blank_expr() for c in comparisons]
+    )

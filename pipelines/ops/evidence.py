@@ -184,13 +184,20 @@ def _orphans(joined: pl.LazyFrame, names: tuple[str, str], meanings: tuple[str, 
             joined.select(pl.len()),
         ]
     )
+    return _orphan_batch(flags, int(total.item()), names, meanings)
+
+
+def _orphan_batch(
+    flags: pl.DataFrame, total: int, names: tuple[str, str], meanings: tuple[str, str]
+) -> Batch:
+    """The batch of a join's orphans: ``flags`` counts the keys per pair of side flags."""
     return Batch(
         f"{names[0].removesuffix('にある')}と{names[1].removesuffix('にある')}の突合",
         flags,
         (
             _in_set(names[0], [True], meanings[0]),
             _in_set(names[1], [True], meanings[1]),
-            _covers(int(total.item()), "突合した照会番号（または宛名番号）をすべて数えている"),
+            _covers(total, "突合した照会番号（または宛名番号）をすべて数えている"),
         ),
     )
 
@@ -384,16 +391,34 @@ def inquiry_request_suite(requests: Frame, extract: Frame, files: Sequence[FileF
 def inquiry_result_suite(results: Frame, requests: Frame) -> Suite:
     """照会結果 (F3): one answer per request."""
     names = ("照会要求にある", "照会結果にある")
+    same = "個人番号が送ったものと同じ"
+    # one join of the two sides, each with its 個人番号, reduced to the few combinations of
+    # (on the request side, on the result side, same number): both batches are sums of it
+    # (three joins of 7.5M 照会番号, made twice, took 9 s at 10M rows)
     joined = (
-        _join_flags(requests, results, "inquiry_no", names)
+        requests.lazy()
+        .select("inquiry_no", pl.col("my_number").alias("_sent"), pl.lit(True).alias(names[0]))
         .join(
-            requests.lazy().select("inquiry_no", pl.col("my_number").alias("_sent")),
+            results.lazy().select("inquiry_no", "my_number", pl.lit(True).alias(names[1])),
             on="inquiry_no",
-            how="left",
+            how="full",
+            coalesce=True,
         )
-        .join(results.lazy().select("inquiry_no", "my_number"), on="inquiry_no", how="left")
+        .with_columns(pl.col(names[0]).fill_null(False), pl.col(names[1]).fill_null(False))
     )
-    same_number = _counts(joined, 個人番号が送ったものと同じ=pl.col("my_number") == pl.col("_sent"))
+    combos = _counts(
+        joined,
+        **{
+            names[0]: pl.col(names[0]),
+            names[1]: pl.col(names[1]),
+            same: pl.col("my_number") == pl.col("_sent"),
+        },
+    )
+
+    def summed(*keys: str) -> pl.DataFrame:
+        return combos.group_by(keys).agg(pl.col(COUNT).sum()).sort(keys, nulls_last=True)
+
+    same_number = summed(same)
     request_rows, counted = pl.collect_all(
         [
             requests.lazy().select(pl.len()),
@@ -428,8 +453,11 @@ def inquiry_result_suite(results: Frame, requests: Frame) -> Suite:
                     _covers(result_rows, "照会結果をすべて数えている"),
                 ),
             ),
-            _orphans(
-                joined, names, ("送っていない照会番号の結果がない", "送った照会番号の結果がすべて返っている")
+            _orphan_batch(
+                summed(*names),
+                int(combos[COUNT].sum()),
+                names,
+                ("送っていない照会番号の結果がない", "送った照会番号の結果がすべて返っている"),
             ),
             Batch(
                 "返ってきた個人番号",
@@ -443,12 +471,19 @@ def inquiry_result_suite(results: Frame, requests: Frame) -> Suite:
 def match_result_suite(matches: Frame, extract: Frame, requests: Frame, f4_rows: int | None) -> Suite:
     """照合 (F4): one judgement per 点検対象."""
     judgements = [c for c in matches.lazy().collect_schema().names() if c.startswith("judgement_")]
-    per_field = (
-        matches.lazy()
-        .select(judgements)
-        .unpivot(variable_name="項目", value_name="判定結果")
-        .with_columns(pl.col("項目").str.strip_prefix("judgement_"))
-    )
+    # counted column by column and stacked: unpivoting made a row per record and field first
+    # (45M rows at 10M records; 0.91 → 0.42 s)
+    per_field = pl.concat(
+        pl.collect_all(
+            [
+                matches.lazy()
+                .group_by(pl.col(c).alias("判定結果"))
+                .agg(pl.len().cast(pl.Int64).alias(COUNT))
+                .select(pl.lit(c.removeprefix("judgement_")).alias("項目"), "判定結果", COUNT)
+                for c in judgements
+            ]
+        )
+    ).sort("項目", "判定結果", nulls_last=True)
     in_scope_rows, counted = pl.collect_all(
         [
             _in_scope(extract).select(pl.len()),
@@ -499,7 +534,7 @@ def match_result_suite(matches: Frame, extract: Frame, requests: Frame, f4_rows:
             ),
             Batch(
                 "項目ごとの判定の件数",
-                _counts(per_field, 項目=pl.col("項目"), 判定結果=pl.col("判定結果")),
+                per_field,
                 (
                     _not_null("判定結果", "すべての項目に判定がある"),
                     _in_set(

@@ -108,8 +108,18 @@ def export_workbook(
     store: CaseStore, agency: str, jimu: str, round_id: str, path: Path, *, info: Mapping[str, str]
 ) -> int:
     """Write F5 for one agency × 事務 × 点検回 from the store (staff inputs pre-filled)."""
+    cases, _ = _export(store, agency, jimu, round_id, path, info=info)
+    return cases.height
+
+
+def _export(
+    store: CaseStore, agency: str, jimu: str, round_id: str, path: Path, *, info: Mapping[str, str]
+) -> tuple[pl.DataFrame, tuple[int, str]]:
+    """``export_workbook``, returning the case records written and the chain head of the
+    same read: 不一致確認 reports both, and reading 77k cases again costs a second (1M rows)."""
     with store.reading() as conn:
         cases = store.cases_frame(conn, agency, jimu, round_id=round_id)
+        head = store.head(conn)
         meta = {
             "agency": agency,
             "jimu": jimu,
@@ -117,7 +127,8 @@ def export_workbook(
             "store_id": store.meta(conn, "store_id"),
             "exported_at": timestamp(),
         }
-    return write_workbook(cases, path, info=info, meta=meta, key=store.key)
+    write_workbook(cases, path, info=info, meta=meta, key=store.key)
+    return cases, head
 
 
 @dataclass(frozen=True)
@@ -157,14 +168,11 @@ def review_round(
     imported = None
     if returned_file is not None:
         imported = import_workbook(store, returned_file, expected=(agency, jimu))
-    rows = export_workbook(store, agency, jimu, round_id, workbook, info=info)
-    with store.reading() as conn:
-        stored = store.cases_frame(conn, agency, jimu, round_id=round_id)
-        head = store.head(conn)
+    stored, head = _export(store, agency, jimu, round_id, workbook, info=info)
     numbers = candidates.select("case_id", "my_number")
     cases = (
         stored.join(numbers, on="case_id", how="left")
         .select(*ReviewedCases.to_schema().columns)
         .pipe(sort_for_staff)
     )
-    return ReviewOutcome(cases, merged, imported, rows, head)
+    return ReviewOutcome(cases, merged, imported, stored.height, head)

@@ -1,9 +1,12 @@
 """Check digits of 個人番号 and 地方公共団体コード, scalar and vectorised, on known values."""
 
+import random
+
 import polars as pl
 import pytest
 
 from pipelines.checkdigit import (
+    MY_NUMBER_WEIGHTS,
     agency_check_digit,
     agency_code_valid_expr,
     is_valid_agency_code,
@@ -82,3 +85,16 @@ def test_every_shipped_municipality_code_has_a_valid_check_digit() -> None:
     codes = [r["code"] for r in csv.DictReader(text.splitlines())]
     assert len(codes) > 1900
     assert [c for c in codes if not is_valid_agency_code(c)] == []
+
+
+def test_my_number_vectorised_agrees_with_scalar_for_every_remainder_and_digit() -> None:
+    rng = random.Random(20261205)
+    bases = [f"{rng.randrange(10**11):011d}" for _ in range(1500)]
+    remainders = {sum(int(d) * w for d, w in zip(b, MY_NUMBER_WEIGHTS, strict=True)) % 11 for b in bases}
+    assert remainders == set(range(11))  # both sides of "0 when r ≤ 1, else 11 − r" are met
+    values = [b + str(d) for b in bases for d in range(10)]
+    got = (
+        pl.DataFrame({"n": values}).select(my_number_valid_expr(pl.col("n")).fill_null(False))["n"].to_list()
+    )
+    assert got == [is_valid_my_number(v) for v in values]
+    assert sum(got) == len(bases)  # exactly one check digit per base

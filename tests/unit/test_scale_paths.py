@@ -16,6 +16,7 @@ import pytest
 import pipelines.files.csv_writer as outputs
 import pipelines.stages.match_result as match_result
 from demo.round_trip import simulate_round
+from pipelines import parallel
 from pipelines.cases import workbook, workbook_reader, workbook_writer
 from pipelines.checkdigit import with_my_number_check_digit as with_cd
 from pipelines.errors import TenkenInputError
@@ -233,3 +234,39 @@ def test_evidence_in_the_prewarmed_child_is_the_same(tmp_path: Path) -> None:
         )
         assert outcome.pages and all(p.is_file() for p in outcome.pages)
     assert not here.success
+
+
+def test_matching_on_every_core_gives_the_same_result(
+    small_data, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    """The row-wise steps run by polars' streaming engine (``pipelines.parallel``) judge
+    exactly as the in-memory engine does."""
+    settings = parse_settings(None)
+    round_ = simulate_round(small_data, tmp_path, settings)
+    ms = MatchSettings.build("kaigo_hoken", settings.jimu["kaigo_hoken"], settings.matching)
+    inputs = match_result.match_inputs(round_.records, round_.results)
+    monkeypatch.setattr(parallel, "MIN_ROWS", 10**12)
+    in_memory = match_result.match(inputs, ms, round_.records)
+    monkeypatch.setattr(parallel, "MIN_ROWS", 0)
+    assert match_result.match(inputs, ms, round_.records).equals(in_memory)
+
+
+def test_row_wise_steps_keep_the_row_order_over_many_morsels() -> None:
+    n = 300_000
+    frame = pl.DataFrame({"i": range(n)}).with_columns(
+        pl.format("{}丁目{}-{}", pl.col("i") % 7, pl.col("i"), pl.col("i") % 13).alias("a")
+    )
+    expr = pl.col("a").str.replace_all(r"[^0-9]+", "-").str.strip_chars("-").alias("numbers")
+    assert parallel.with_columns(frame, expr).equals(frame.with_columns(expr))
+    assert parallel.select(frame, "i", expr).equals(frame.select("i", expr))
+
+
+def test_workbook_rows_on_every_core_are_the_same_bytes(monkeypatch: pytest.MonkeyPatch) -> None:
+    frame = _cases(xlsx.XML_CHUNK_ROWS + 25_000)
+    columns = ("case_id", "biz_name", "likely_owner", "priority")
+    cells = [xlsx.Cells(j, pl.col(c).cast(pl.String), 0, 1) for j, c in enumerate(columns)]
+    monkeypatch.setattr(parallel, "MIN_ROWS", 10**12)
+    in_memory = b"".join(xlsx.rows_xml(frame, cells, first_row=2))
+    monkeypatch.setattr(parallel, "MIN_ROWS", 0)
+    assert b"".join(xlsx.rows_xml(frame, cells, first_row=2)) == in_memory
+    assert in_memory.count(b"<row ") == frame.height

@@ -1,0 +1,39 @@
+"""Row-wise expressions on every core.
+
+polars' in-memory engine evaluates a chain of string expressions over one column on one
+core; its streaming engine cuts the rows into morsels and runs them on every core, keeping
+their order. tenken's hot string work (address parsing, the folding of names) is exactly
+such chains over a million values, so those steps go through here. Measured on the 2-core
+reference machine, three regex replacements over 762k addresses: 0.41 s in memory, 0.22 s
+streaming.
+
+Only row-wise expressions belong here (no aggregation, sort, join or window): each row's
+result depends on that row alone, so the morsels can be computed apart.
+"""
+
+from __future__ import annotations
+
+import polars as pl
+
+IntoExprs = pl.Expr | str | list[pl.Expr]
+#: below this many rows the streaming engine's start costs more than it spares
+MIN_ROWS = 20_000
+
+
+def with_columns(frame: pl.DataFrame, *exprs: IntoExprs) -> pl.DataFrame:
+    """``frame.with_columns(*exprs)`` on every core (row-wise expressions only)."""
+    if frame.height < MIN_ROWS:
+        return frame.with_columns(*exprs)
+    # only the new columns go through the engine: streaming the whole frame would copy every
+    # column it already has (measured at 1M rows in 照合: +600 MB and slower)
+    new = frame.lazy().select(*exprs).collect(engine="streaming")
+    if new.height != frame.height:  # literals only: nothing to spread over the cores
+        return frame.with_columns(*exprs)
+    return frame.with_columns(new.get_columns())
+
+
+def select(frame: pl.DataFrame, *exprs: IntoExprs) -> pl.DataFrame:
+    """``frame.select(*exprs)`` on every core (row-wise expressions only)."""
+    if frame.height < MIN_ROWS:
+        return frame.select(*exprs)
+    return frame.lazy().select(*exprs).collect(engine="streaming")
