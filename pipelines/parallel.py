@@ -13,6 +13,11 @@ result depends on that row alone, so the morsels can be computed apart.
 
 from __future__ import annotations
 
+import contextlib
+from collections.abc import Callable
+from concurrent.futures import Future, ThreadPoolExecutor
+from typing import Any
+
 import polars as pl
 
 IntoExprs = pl.Expr | str | list[pl.Expr]
@@ -37,3 +42,40 @@ def select(frame: pl.DataFrame, *exprs: IntoExprs) -> pl.DataFrame:
     if frame.height < MIN_ROWS:
         return frame.select(*exprs)
     return frame.lazy().select(*exprs).collect(engine="streaming")
+
+
+class OneBehind:
+    """Jobs run one at a time on a second thread, at most one waiting to finish: a step
+    hands off work that releases the interpreter (a parquet write) or holds it while the
+    step's own next work does not (the cp932 codec beside polars' formatting), and the
+    two overlap. Memory stays bounded, since ``submit`` first waits for the job before.
+
+    Use as a context manager; leaving waits for the last job, and its error is raised.
+    """
+
+    def __init__(self, name: str) -> None:
+        self._pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix=name)
+        self._pending: Future[Any] | None = None
+
+    def submit(self, job: Callable[..., Any], *args: Any) -> None:
+        self.wait()
+        self._pending = self._pool.submit(job, *args)
+
+    def wait(self) -> None:
+        """Until the job before is done; its error is raised here."""
+        if self._pending is not None:
+            pending, self._pending = self._pending, None
+            pending.result()
+
+    def __enter__(self) -> OneBehind:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        try:
+            if exc[0] is None:
+                self.wait()
+            elif self._pending is not None:  # the block failed: let the job end, quietly
+                with contextlib.suppress(BaseException):
+                    self.wait()
+        finally:
+            self._pool.shutdown()

@@ -12,6 +12,7 @@ Linux. The few calls whose meaning differs live here, each with its Windows beha
   profile folder (README "Windows"), so the mode calls are skipped rather than failing.
 - **Durable renames.** A folder cannot be opened to ``fsync`` it on Windows; NTFS journals
   the rename itself.
+- **Background priority.** ``os.nice`` is POSIX; psutil sets a Windows priority class.
 """
 
 from __future__ import annotations
@@ -45,3 +46,10 @@ def fsync_dir(folder: str | os.PathLike[str]) -> None:
         os.fsync(fd)
     finally:
         os.close(fd)
+
+
+def run_in_background() -> None:
+    """Lower this process's CPU priority: it then uses the cores the foreground leaves idle
+    instead of taking them from it (POSIX nice 10; Windows "below normal")."""
+    process = psutil.Process()
+    process.nice(psutil.BELOW_NORMAL_PRIORITY_CLASS if WINDOWS else 10)  # type: ignore[attr-defined,unused-ignore]

@@ -19,6 +19,7 @@ from assets.stages.contract import SlicedContract, checked_lazy_output, input_fa
 from pipelines import agencies
 from pipelines.errors import Problem, TenkenInputError
 from pipelines.matching.settings import MatchSettings
+from pipelines.parallel import OneBehind
 from pipelines.privacy import ParquetParts, private_dir, write_private_parquet
 from pipelines.stages.match_result import (
     audit_record,
@@ -88,15 +89,20 @@ def match_result(
             written: list[Path] = []
             head: pl.DataFrame | None = None
 
-            def each_slice() -> Iterator[pl.DataFrame]:
+            def keep(part: pl.DataFrame, path: Path) -> None:
+                contract.add(part)
+                written.append(write_private_parquet(path, part))
+
+            def each_slice(behind: OneBehind) -> Iterator[pl.DataFrame]:
                 nonlocal head
-                for part in slices:
-                    contract.add(part)
-                    written.append(write_private_parquet(parts / f"{len(written):05d}.parquet", part))
+                for k, part in enumerate(slices):
+                    # checked and stored on a second thread while F4 is written from it
+                    behind.submit(keep, part, parts / f"{k:05d}.parquet")
                     head = part.clear() if head is None else head  # its schema only
                     yield part
 
-            files = write_match_outputs(each_slice(), match_settings, out_dir)
+            with OneBehind("tenken-match-parts") as behind:
+                files = write_match_outputs(each_slice(behind), match_settings, out_dir)
         except TenkenInputError as e:
             raise input_failure(e, layout, scope, round_id, "照合") from None
         parts_written = ParquetParts(tuple(written))

@@ -11,11 +11,13 @@ from __future__ import annotations
 import codecs
 import contextlib
 import contextvars
+import io
 from pathlib import Path
 from typing import Any, BinaryIO
 
 import polars as pl
 
+from pipelines.parallel import OneBehind
 from pipelines.privacy import private_file
 from schemas.codes import GETA
 
@@ -66,7 +68,12 @@ CSV_CHUNK_ROWS = 200_000
 class CsvCp932Writer:
     """A cp932 CSV (0600, atomic) written frame by frame: the header once, then the rows of
     every frame given to ``write``, in order. The file appears under its name only when the
-    ``with`` block ends without error. ``replaced`` counts characters written as 〓."""
+    ``with`` block ends without error. ``replaced`` counts characters written as 〓.
+
+    A chunk is encoded and written by a second thread while polars formats the next one:
+    the cp932 codec holds the interpreter, polars' formatting into a buffer does not, so the
+    two overlap. One chunk at most waits, so memory stays two chunks.
+    """
 
     def __init__(self, path: Path, *, crlf: bool = True) -> None:
         self.path = path
@@ -75,25 +82,39 @@ class CsvCp932Writer:
         self._header = True
         self._file: contextlib.AbstractContextManager[BinaryIO] | None = None
         self._fh: BinaryIO | None = None
+        self._behind: OneBehind | None = None
 
     def __enter__(self) -> CsvCp932Writer:
         self._file = private_file(self.path)
         self._fh = self._file.__enter__()
+        self._behind = OneBehind("tenken-cp932")
         return self
 
     def write(self, frame: pl.DataFrame) -> None:
-        assert self._fh is not None
+        assert self._fh is not None and self._behind is not None
         # a frame with no rows still writes the header when it is the first one
         for offset in range(0, max(frame.height, 1 if self._header else 0), CSV_CHUNK_ROWS):
             part = neutralise_formulas(frame.slice(offset, CSV_CHUNK_ROWS))
-            text = part.write_csv(include_header=self._header, line_terminator="\r\n" if self.crlf else "\n")
+            # into bytes: formatting into a Python text holds the interpreter, into a buffer not
+            utf8 = io.BytesIO()
+            part.write_csv(utf8, include_header=self._header, line_terminator="\r\n" if self.crlf else "\n")
             self._header = False
-            data, count = encode_cp932(text)
-            self._fh.write(data)
-            self.replaced += count
+            self._behind.submit(self._encode_and_write, utf8.getvalue())
+
+    def _encode_and_write(self, utf8: bytes) -> None:
+        assert self._fh is not None
+        data, count = encode_cp932(utf8.decode("utf-8"))
+        self._fh.write(data)
+        self.replaced += count
 
     def __exit__(self, *exc: Any) -> bool | None:
-        assert self._file is not None
+        assert self._file is not None and self._behind is not None
+        try:
+            # the last chunk is written (or has failed) before the file is kept or removed
+            self._behind.__exit__(*exc)
+        except BaseException as error:
+            self._file.__exit__(type(error), error, error.__traceback__)
+            raise
         return self._file.__exit__(*exc)
 
 

@@ -53,6 +53,7 @@ import polars as pl
 
 from pipelines import clock
 from pipelines.checkdigit import my_number_valid_expr
+from pipelines.system import run_in_background
 from schemas.codes import Grade, Judgement, ResultCode, Scope
 
 OLDEST_BIRTH = 18680125  # 明治元年1月1日 (JIS X 0301)
@@ -663,6 +664,9 @@ class _Worker:
 def _serve(conn: Connection) -> None:
     """The child: import GX at once, then validate every suite sent until told to stop."""
     os.environ.setdefault("GX_ANALYTICS_ENABLED", "false")
+    # importing GX costs seconds of CPU while the phase's stages run: on the cores they
+    # leave idle, not taken from them (the first check waits for the rest, if any)
+    run_in_background()
     import great_expectations  # noqa: F401 - the point of this process: import it ahead
 
     while True:

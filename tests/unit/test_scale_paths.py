@@ -270,3 +270,19 @@ def test_workbook_rows_on_every_core_are_the_same_bytes(monkeypatch: pytest.Monk
     monkeypatch.setattr(parallel, "MIN_ROWS", 0)
     assert b"".join(xlsx.rows_xml(frame, cells, first_row=2)) == in_memory
     assert in_memory.count(b"<row ") == frame.height
+
+
+def test_f4_writer_keeps_nothing_when_its_block_fails(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Chunks are encoded and written by a second thread: a failure in the block still waits
+    for it, then removes the partial file (nothing holding 個人番号 is left behind)."""
+    monkeypatch.setattr(outputs, "CSV_CHUNK_ROWS", 3)
+    frame = pl.DataFrame({"氏名": ["山田", "𠮷田", "髙橋"] * 5, "n": list(range(15))})
+    with pytest.raises(RuntimeError, match="boom"), outputs.CsvCp932Writer(tmp_path / "f4.csv") as writer:
+        writer.write(frame)
+        raise RuntimeError("boom")
+    assert list(tmp_path.iterdir()) == []
+    with outputs.CsvCp932Writer(tmp_path / "f4.csv") as writer:
+        writer.write(frame)
+        writer.write(frame)
+    assert writer.replaced == 10
+    assert (tmp_path / "f4.csv").read_bytes().count(b"\r\n") == 31
