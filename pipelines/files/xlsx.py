@@ -30,6 +30,7 @@ from xlsxwriter.utility import xl_col_to_name
 
 from pipelines import parallel
 from pipelines.files.csv_writer import FORMULA_START
+from pipelines.parallel import OneBehind
 
 #: xlsxwriter options for every workbook tenken writes: text stays text (never turned into a
 #: formula, number or link), built in memory and written privately in one go
@@ -180,8 +181,10 @@ def inject_rows(package: bytes, out: IO[bytes], rows: Mapping[str, tuple[Iterato
                 r'<dimension ref="[^"]*"/>', f'<dimension ref="{dimension}"/>', data.decode("utf-8"), count=1
             )
             cut = xml.index("</sheetData>")
-            with dst.open(info.filename, "w", force_zip64=True) as fh:  # compresslevel 1
-                fh.write(xml[:cut].encode("utf-8"))
+            # each chunk is compressed on a second thread while polars builds the next one
+            # (zlib leaves the interpreter free while it works)
+            with dst.open(info.filename, "w", force_zip64=True) as fh, OneBehind("tenken-xlsx") as behind:
+                behind.submit(fh.write, xml[:cut].encode("utf-8"))
                 for chunk in chunks:
-                    fh.write(chunk)
-                fh.write(xml[cut:].encode("utf-8"))
+                    behind.submit(fh.write, chunk)
+                behind.submit(fh.write, xml[cut:].encode("utf-8"))
