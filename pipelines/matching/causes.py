@@ -43,7 +43,7 @@ import polars as pl
 from pipelines.matching.comparisons import build_comparisons, held_fields
 from pipelines.matching.levels import first_match
 from pipelines.matching.normalize import kana_table
-from pipelines.matching.owners import find_owners, population_from_graded
+from pipelines.matching.owners import Population, find_owners, population_from_graded
 from pipelines.matching.rules import ELSE_RULE, RULES
 from pipelines.matching.settings import MatchSettings
 from pipelines.matching.signals import add_signals
@@ -260,11 +260,12 @@ def cause_rules() -> tuple[Cause, ...]:
 
 
 def add_causes(
-    graded: pl.DataFrame, settings: MatchSettings, population: pl.DataFrame | None = None
+    graded: pl.DataFrame, settings: MatchSettings, population: pl.DataFrame | Population | None = None
 ) -> pl.DataFrame:
     """Add ``likely_cause``, ``likely_cause_code``, ``likely_owner`` and ``priority``.
 
-    ``population`` is every row of the extract (``owners.POPULATION_COLUMNS``); without it,
+    ``population`` is every row of the extract (``owners.Population``, or a frame of
+    ``owners.POPULATION_COLUMNS``); without it,
     the business side of ``graded`` is used. A rows get no cause and priority 9.
     """
     rules = cause_rules()

@@ -21,6 +21,7 @@ Everything is joins on these keys; no row is looked at one by one.
 from __future__ import annotations
 
 from collections.abc import Mapping
+from dataclasses import dataclass
 
 import polars as pl
 
@@ -31,22 +32,44 @@ from pipelines.matching.normalize import join_forms, kana_forms, name_forms, who
 POPULATION_COLUMNS = ("atena_no", "name", "kana", "birth_date", "sex", "address")
 
 
-def population_from_extract(extract_records: pl.DataFrame | pl.LazyFrame) -> pl.DataFrame:
+@dataclass(frozen=True)
+class Population:
+    """The people of an extract (``POPULATION_COLUMNS`` but the address) and where their
+    addresses are read.
+
+    Only the candidates of a case that has several are placed by their address, so the
+    addresses are read for those few when asked, not held for every row of the extract
+    (at 10M rows the address column alone was 1.1 GB of the stage's memory).
+    """
+
+    people: pl.DataFrame
+    addresses: pl.LazyFrame  # atena_no, address
+
+    @classmethod
+    def of(cls, rows: pl.DataFrame) -> Population:
+        """From a frame of ``POPULATION_COLUMNS``."""
+        return cls(rows.drop("address"), rows.lazy().select("atena_no", "address"))
+
+    def address_of(self, atena_nos: pl.Series) -> pl.DataFrame:
+        """``atena_no`` and ``address`` of these 宛名番号."""
+        return self.addresses.filter(pl.col("atena_no").is_in(atena_nos.implode())).collect()
+
+
+def population_from_extract(extract_records: pl.DataFrame | pl.LazyFrame) -> Population:
     """Every row of the extract that names a person (点検対象, 対象外, and 要修正 rows
-    whose name and birth date could be read). A lazy extract is read for these columns only."""
-    return (
-        extract_records.lazy()
-        .select(
-            "atena_no",
-            "name",
-            pl.col("name_kana").alias("kana"),
-            "birth_date",
-            "sex",
-            "address",
-        )
-        .filter(pl.col("atena_no").is_not_null() & pl.col("birth_date").is_not_null())
-        .collect()
+    whose name and birth date could be read). A lazy extract is read for these columns only,
+    and for the addresses again when they are asked for."""
+    named = extract_records.lazy().filter(
+        pl.col("atena_no").is_not_null() & pl.col("birth_date").is_not_null()
     )
+    people = named.select(
+        "atena_no",
+        "name",
+        pl.col("name_kana").alias("kana"),
+        "birth_date",
+        "sex",
+    ).collect()
+    return Population(people, named.select("atena_no", "address"))
 
 
 def population_from_graded(graded: pl.DataFrame) -> pl.DataFrame:
@@ -64,7 +87,7 @@ def population_from_graded(graded: pl.DataFrame) -> pl.DataFrame:
 
 def find_owners(
     cases: pl.DataFrame,
-    population: pl.DataFrame,
+    population: pl.DataFrame | Population,
     *,
     itaiji: Mapping[str, str],
     kana_width: Mapping[str, str],
@@ -74,9 +97,11 @@ def find_owners(
     """``atena_no`` of each case with a ``likely_owner`` (comma-separated when several).
 
     ``cases`` carries ``atena_no``, ``juki_name_fold``, ``juki_kana_fold``,
-    ``juki_birth_date`` and ``juki_sex``; ``population`` has ``POPULATION_COLUMNS``.
+    ``juki_birth_date`` and ``juki_sex``; ``population`` is a ``Population`` or a frame of
+    ``POPULATION_COLUMNS``.
     """
-
+    if isinstance(population, pl.DataFrame):
+        population = Population.of(population)
     same = ["birth_date", "sex"] if holds_sex else ["birth_date"]
     wanted = cases.select(
         "atena_no",
@@ -89,7 +114,7 @@ def find_owners(
     if wanted.height == 0:
         return empty
     # only people born on a date (and of a sex) some case asks about need their names folded
-    people = population.join(wanted.select(same).unique(), on=same, how="semi")
+    people = population.people.join(wanted.select(same).unique(), on=same, how="semi")
     if people.height == 0:
         return empty
     people = join_forms(people, name_forms(people["name"], itaiji), "name", "n")
@@ -116,10 +141,10 @@ def find_owners(
     return hits.group_by("atena_no").agg(pl.col("likely_owner").unique().sort().str.join(","))
 
 
-def _prefer_same_place(hits: pl.DataFrame, cases: pl.DataFrame, population: pl.DataFrame) -> pl.DataFrame:
+def _prefer_same_place(hits: pl.DataFrame, cases: pl.DataFrame, population: Population) -> pl.DataFrame:
     """Where a case has several candidates, keep those at the registry address (if any)."""
     place = ("muni", "town_key", "numbers")
-    candidates = population.filter(pl.col("atena_no").is_in(hits["likely_owner"].implode()))
+    candidates = population.address_of(hits["likely_owner"].unique())
     homes = hits.join(
         candidates.select(pl.col("atena_no").alias("likely_owner"), "address"), on="likely_owner", how="left"
     )

@@ -19,7 +19,7 @@ from pipelines.files.csv_writer import CsvCp932Writer
 from pipelines.matching.causes import add_causes, describe_causes
 from pipelines.matching.comparisons import Comparison, build_comparisons, held_fields
 from pipelines.matching.levels import compile_judgements
-from pipelines.matching.owners import population_from_extract
+from pipelines.matching.owners import Population, population_from_extract
 from pipelines.matching.rules import classify, describe_rules
 from pipelines.matching.settings import MatchSettings
 from pipelines.privacy import write_private
@@ -143,7 +143,7 @@ def _match_slice(
     inputs: pl.DataFrame,
     settings: MatchSettings,
     comparisons: tuple[Comparison, ...],
-    population: pl.DataFrame | None,
+    population: Population | None,
 ) -> pl.DataFrame:
     judged = compile_judgements(inputs, comparisons)
     graded = classify(judged, comparisons, held_fields(settings))
