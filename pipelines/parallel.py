@@ -44,6 +44,11 @@ def select(frame: pl.DataFrame, *exprs: IntoExprs) -> pl.DataFrame:
     return frame.lazy().select(*exprs).collect(engine="streaming")
 
 
+def collect(query: pl.LazyFrame, rows: int) -> pl.DataFrame:
+    """A query of row-wise steps over ``rows`` rows, on every core when it is worth it."""
+    return query.collect(engine="streaming" if rows >= MIN_ROWS else "in-memory")
+
+
 class OneBehind:
     """Jobs run one at a time on a second thread, at most one waiting to finish: a step
     hands off work that releases the interpreter (a parquet write) or holds it while the

@@ -5,6 +5,7 @@ from datetime import date
 import polars as pl
 import pytest
 
+from pipelines import parallel
 from pipelines.dates import parse_compact_dates, parse_dates, to_wareki
 
 TODAY = date(2026, 11, 23)
@@ -83,3 +84,14 @@ def test_to_wareki_round_trips(d: date, text: str) -> None:
     assert to_wareki(d) == text
     out = parse_dates(pl.DataFrame({"d": [text]}), "d", today=TODAY, prefix="b")
     assert out["b_date"][0] == d
+
+
+@pytest.mark.parametrize("min_rows", [0, 10**12], ids=["every core", "in memory"])
+def test_parse_dates_on_every_core_gives_every_case(min_rows: int, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The parse runs as one query on polars' streaming engine from ``parallel.MIN_ROWS``
+    distinct texts on: it gives each case exactly what the in-memory engine does."""
+    monkeypatch.setattr(parallel, "MIN_ROWS", min_rows)
+    texts = [c[0] for c in CASES] * 3
+    out = parse_dates(pl.DataFrame({"d": texts}, schema={"d": pl.String}), "d", today=TODAY, prefix="b")
+    assert out["b_date"].to_list() == [c[1] for c in CASES] * 3
+    assert out["b_problem"].to_list() == [c[2] for c in CASES] * 3
