@@ -1,14 +1,18 @@
-"""Row-wise expressions on every core.
+"""Using both cores of a terminal: row-wise expressions, and work handed to a second thread.
 
-polars' in-memory engine evaluates a chain of string expressions over one column on one
-core; its streaming engine cuts the rows into morsels and runs them on every core, keeping
-their order. tenken's hot string work (address parsing, the folding of names) is exactly
-such chains over a million values, so those steps go through here. Measured on the 2-core
-reference machine, three regex replacements over 762k addresses: 0.41 s in memory, 0.22 s
-streaming.
+**Row-wise expressions.** polars' in-memory engine evaluates a chain of string expressions
+over one column on one core; its streaming engine cuts the rows into morsels and runs them
+on every core, keeping their order. tenken's hot string work (address parsing, the folding
+of names) is exactly such chains over a million values, so those steps go through here.
+Measured on the 2-core reference machine, three regex replacements over 762k addresses:
+0.41 s in memory, 0.22 s streaming.
 
 Only row-wise expressions belong here (no aggregation, sort, join or window): each row's
 result depends on that row alone, so the morsels can be computed apart.
+
+**One job behind** (``OneBehind``). Writing a file is often a step that holds the
+interpreter (the cp932 codec) beside one that does not (polars formatting, a parquet write,
+zlib): the second runs on another thread while the step goes on, one job at a time.
 """
 
 from __future__ import annotations

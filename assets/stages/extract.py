@@ -87,4 +87,7 @@ def extract(
             Key.READ_NOTES: "\n".join(stats.notes) or "(なし)",
         },
         ExtractRecords,
+        store=layout.store,
+        asset="extract",
+        scope=scope,
     )

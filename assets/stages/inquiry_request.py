@@ -103,4 +103,7 @@ def inquiry_request(
             Key.MANIFEST: dg.MetadataValue.json(manifest.to_dict()),
         },
         InquiryRequests,
+        store=layout.store,
+        asset="inquiry_request",
+        scope=scope,
     )

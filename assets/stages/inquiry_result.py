@@ -75,4 +75,7 @@ def inquiry_result(
             **counts_metadata(labelled, prefix="処理結果_"),
         },
         InquiryResults,
+        store=layout.store,
+        asset="inquiry_result",
+        scope=scope,
     )

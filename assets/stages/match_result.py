@@ -1,7 +1,5 @@
 """照合 (match_result) asset."""
 
-import shutil
-import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -15,12 +13,18 @@ from assets.lease import hold_partition
 from assets.metadata import Key, counts_metadata, table_markdown
 from assets.partitions import inspection_partitions, partition_scope
 from assets.resources import CaseStoreResource, TenkenWorkspace
-from assets.stages.contract import SlicedContract, checked_lazy_output, input_failure, schema_check_spec
+from assets.stages.contract import (
+    SlicedContract,
+    checked_lazy_output,
+    input_failure,
+    schema_check_spec,
+    staged,
+)
 from pipelines import agencies
 from pipelines.errors import Problem, TenkenInputError
 from pipelines.matching.settings import MatchSettings
 from pipelines.parallel import OneBehind
-from pipelines.privacy import ParquetParts, private_dir, write_private_parquet
+from pipelines.privacy import ParquetParts, write_private_parquet
 from pipelines.stages.match_result import (
     audit_record,
     match_inputs,
@@ -76,8 +80,7 @@ def match_result(
     out_dir = (
         Path(config.out_dir) if config.out_dir else layout.result_dir(scope.agency, scope.jimu, round_id)
     )
-    parts = _parts_dir(layout.store, scope.agency, scope.jimu)
-    try:
+    with staged(layout.store, "match_result", scope) as parts:
         try:
             if extract_id != (result_extract_id if result_rows else extract_id):
                 raise TenkenInputError([Problem("EXTRACT_CHANGED")])
@@ -131,18 +134,3 @@ def match_result(
             },
             contract,
         )
-    finally:
-        shutil.rmtree(parts, ignore_errors=True)
-
-
-def _parts_dir(store: Path, agency: str, jimu: str) -> Path:
-    """A private folder for this run's slices (they hold 個人番号), beside the stage files.
-
-    Slices a killed run left behind for this partition are removed first (one run per
-    partition at a time).
-    """
-    private_dir(store)
-    prefix = f".match_result-{agency}-{jimu}-"
-    for stale in store.glob(f"{prefix}*"):
-        shutil.rmtree(stale, ignore_errors=True)
-    return Path(tempfile.mkdtemp(prefix=prefix, dir=store))

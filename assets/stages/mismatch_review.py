@@ -130,4 +130,6 @@ def mismatch_review(
             f"確認作業リストを取り込みました: 適用 {imported.applied} 件、変更なし {imported.unchanged} 件"
         )
     context.log.info(f"確認作業リスト {outcome.workbook_rows} 件: {out_dir / F5_FILE}")
-    yield from checked_output(cases, metadata, ReviewedCases)
+    yield from checked_output(
+        cases, metadata, ReviewedCases, store=layout.store, asset="mismatch_review", scope=scope
+    )
