@@ -84,16 +84,18 @@ def _parse_distinct(frame: pl.DataFrame, column: str, *, today: date, prefix: st
     }
     text = pl.col("_text")
     # every step is row-wise: one query, run on every core (210k distinct texts: 0.24 → 0.19 s)
-    step1 = frame.lazy().with_columns(
-        pl.col(column).str.normalize("NFKC").str.strip_chars().alias("_text")
-    ).with_columns(
-        pl.struct(
-            [
-                text.str.extract(pat, i).alias(f"{key}{i}")
-                for key, pat in patterns.items()
-                for i in range(1, (3 if key in "cp" else 4) + 1)
-            ]
-        ).alias("_parts")
+    step1 = (
+        frame.lazy()
+        .with_columns(pl.col(column).str.normalize("NFKC").str.strip_chars().alias("_text"))
+        .with_columns(
+            pl.struct(
+                [
+                    text.str.extract(pat, i).alias(f"{key}{i}")
+                    for key, pat in patterns.items()
+                    for i in range(1, (3 if key in "cp" else 4) + 1)
+                ]
+            ).alias("_parts")
+        )
     )
     era = pl.coalesce(_field("g1"), _field("k1"), _field("l1"))
     era_year = _to_int(pl.coalesce(_field("g2"), _field("k2"), _field("l2")))

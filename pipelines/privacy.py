@@ -311,9 +311,9 @@ class ParquetParts:
     """A stage result already written as private parquet files (``write_private_parquet``),
     in order, for the IO manager to make its stage file of.
 
-    One part (every round up to 1M records in 照合) becomes the stage file by a rename; only
-    several parts are read and written again as one file. At 1M rows the rename spares a
-    second write of the whole result (1.2–1.8 s measured).
+    One part (every stage's result, and 照合's up to 1M records) becomes the stage file by a
+    rename; only several parts are read and written again as one file. At 1M rows the
+    rename spared 照合 a second write of the whole result (1.2–1.8 s measured).
     """
 
     paths: tuple[Path, ...]

@@ -272,7 +272,9 @@ def test_workbook_rows_on_every_core_are_the_same_bytes(monkeypatch: pytest.Monk
     assert in_memory.count(b"<row ") == frame.height
 
 
-def test_f4_writer_keeps_nothing_when_its_block_fails(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_f4_writer_keeps_nothing_when_its_block_fails(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     """Chunks are encoded and written by a second thread: a failure in the block still waits
     for it, then removes the partial file (nothing holding 個人番号 is left behind)."""
     monkeypatch.setattr(outputs, "CSV_CHUNK_ROWS", 3)
