@@ -36,7 +36,10 @@ from pipelines.dates import parse_dates
 #: the parts of a tenken home that may legitimately hold 個人番号 (0600 data files)
 DATA_DIRS = ("data",)
 
-_TWELVE = re.compile(r"(?<!\d)\d{12}(?!\d)")
+#: a number in an input: 12 digits alone. Digits inside a hex token are not one: the hashes an
+#: audit export or a manifest lists hold 12-digit runs by chance (about 1 in 40 SHA-256 values),
+#: and the same hash in the instance's metadata (the chain head) then read as a leak
+_TWELVE = re.compile(r"(?<![0-9A-Fa-f])\d{12}(?![0-9A-Fa-f])")
 _JSON_ESCAPE = re.compile(r"\\u([0-9a-fA-F]{4})")
 #: what is dropped between digits: everything but letters and digits, and the long vowel
 #: marks (ー ｰ), which count as letters but are used as dashes

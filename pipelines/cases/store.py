@@ -95,6 +95,10 @@ def _postgres_engine(url: sa.URL, pg_schema: str | None) -> sa.Engine:
     )
     if pg_schema:
         with engine.begin() as conn:
+            # "IF NOT EXISTS" is not safe against a second process creating it at the same
+            # moment (a unique violation on pg_namespace, seen with two Celery workers
+            # starting): the creators queue on the migration lock, held to the commit
+            conn.execute(sa.select(sa.func.pg_advisory_xact_lock(_MIGRATION_LOCK)))
             conn.execute(sa.text(f'CREATE SCHEMA IF NOT EXISTS "{pg_schema}"'))
     return engine
 

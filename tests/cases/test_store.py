@@ -2,6 +2,7 @@
 
 import os
 import stat
+import threading
 from datetime import datetime, timedelta
 
 import polars as pl
@@ -280,3 +281,27 @@ def test_the_audit_trail_holds_no_resident_data_in_clear(store) -> None:
         assert value not in changes
     assert '"biz_name":[null,"hmac:' in changes and '"grade_reason":[null,"氏名"]' in changes
     assert store.verify().ok
+
+
+def test_processes_opening_a_new_store_at_once_all_succeed(backend) -> None:
+    """Workers of a shared deployment start together on a database with no store yet: the
+    schema (PostgreSQL) and the tables are created once, and no opener fails (a bare
+    ``CREATE SCHEMA IF NOT EXISTS`` raced: a unique violation on pg_namespace)."""
+    openers = 6
+    start = threading.Barrier(openers)
+    errors: list[BaseException] = []
+
+    def open_once() -> None:
+        start.wait()
+        try:
+            with backend.open() as opened:
+                opened.verify()
+        except BaseException as e:  # collected: the assertion below names them
+            errors.append(e)
+
+    threads = [threading.Thread(target=open_once) for _ in range(openers)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(timeout=120)
+    assert errors == []

@@ -8,7 +8,7 @@ import openpyxl
 import pytest
 
 from pipelines.checkdigit import with_my_number_check_digit
-from tests.leaks import Residents, leaked
+from tests.leaks import Residents, leaked, numbers_in
 from tests.unit.test_privacy import WRITINGS
 
 NUMBER = with_my_number_check_digit("12345678901")
@@ -51,3 +51,14 @@ def test_residents_are_found_by_name_address_and_birth_date(tmp_path: Path) -> N
     assert people.found_in(['{"v": "1970-12-04"}']) == ["text[0]: 生年月日"]
     assert people.found_in(["高知県高知市本町１－２－３"]) == ["text[0]: 住所"]
     assert people.found_in(["山田", "1764919701204123", "高知県高知市"]) == []
+
+
+def test_digit_runs_inside_hashes_are_not_taken_for_numbers(tmp_path: Path) -> None:
+    """An audit export lists SHA-256 hashes; a 12-digit run inside one is no 個人番号 (the
+    same hash in the instance's metadata was reported as a leak, at random)."""
+    digest = "9f" + "123456789018" + "ab" * 25
+    export = tmp_path / "監査ログ.csv"
+    export.write_text(f"seq,hash,備考\r\n1,{digest},\r\n2,x,123456789018\r\n", encoding="cp932")
+    assert numbers_in([export]) == {"123456789018"}
+    export.write_text(f"seq,hash\r\n1,{digest}\r\n", encoding="cp932")
+    assert numbers_in([export]) == set()
