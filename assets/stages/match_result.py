@@ -103,6 +103,9 @@ def match_result(
                     behind.submit(keep, part, parts / f"{k:05d}.parquet")
                     head = part.clear() if head is None else head  # its schema only
                     yield part
+                # the last slice is stored before F4 is kept: a failure there must remove F4
+                # (it holds 個人番号) as a failure of the slices before does
+                behind.wait()
 
             with OneBehind("tenken-match-parts") as behind:
                 files = write_match_outputs(each_slice(behind), match_settings, out_dir)

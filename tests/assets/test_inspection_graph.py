@@ -4,6 +4,7 @@ from pathlib import Path
 
 import dagster as dg
 import polars as pl
+import pytest
 
 from assets.definitions import defs
 from assets.jobs import PHASE1, PHASE2, phase1_run_config, phase2_run_config
@@ -105,3 +106,33 @@ def test_definitions_load_with_both_jobs_and_the_sensor() -> None:
     }
     assert defs.resolve_schedule_def("monthly_report_schedule") is not None
     assert defs.resolve_sensor_def("recheck_starter") is not None
+
+
+def test_a_failure_storing_the_last_slice_leaves_no_f4(
+    instance, tmp_path: Path, small_data, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """照合's slices are stored on a second thread while F4 is written from them: when storing
+    the last one fails, the run fails and no F4 (it holds 個人番号) is left in the results."""
+    import assets.stages.match_result as match_asset
+
+    f1 = small_data.write_extract(tmp_path / "f1.csv")
+    assert run(instance, PHASE1, phase1_run_config(str(f1), round_id=ROUND)).success
+    layout = HomeLayout(Path(instance.root_directory))
+    answers = answer_files(
+        sorted(layout.request_dir(AGENCY, JIMU, ROUND).glob("request_*.csv")),
+        small_data.registry,
+        tmp_path / "f3",
+    )
+
+    def disk_full(path: Path, frame: pl.DataFrame) -> Path:
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(match_asset, "write_private_parquet", disk_full)
+    second = run(instance, PHASE2, phase2_run_config(str(answers[0].parent)))
+    assert not second.success
+    failure = next(e for e in second.all_events if e.event_type == dg.DagsterEventType.STEP_FAILURE)
+    assert failure.step_key == "match_result"
+    results = layout.result_dir(AGENCY, JIMU, ROUND)
+    assert not (results / "照合結果.csv").exists()
+    assert [p for p in results.rglob("*") if "照合結果" in p.name] == []
+    assert not list(layout.store.glob(".match_result-*"))
