@@ -20,10 +20,8 @@ from pipelines.cases.store import CaseStore, store_url
 from pipelines.home import HomeLayout
 from pipelines.privacy import (
     DIR_MODE,
-    STAGE_COMPRESSION,
     ParquetParts,
     private_dir,
-    private_file,
     write_private_parquet,
 )
 from schemas.config import TenkenSettings, load_settings
@@ -77,9 +75,9 @@ class _PrivateParquet(dg.UPathIOManager):
     """Stage outputs as parquet at ``<store>/<asset>/<agency>/<jimu>.parquet``, 0600 in 0700.
 
     An input annotated ``pl.LazyFrame`` is a scan of the file (only what the step uses is
-    read); ``pl.DataFrame`` reads it whole. An asset may return a ``pl.LazyFrame``: it is
-    streamed into the file, never collected whole; or ``ParquetParts`` it wrote itself (照合's
-    slices): one part is renamed into place, several are streamed into one file.
+    read); ``pl.DataFrame`` reads it whole. Stages hand over ``ParquetParts`` they wrote
+    themselves: one part is renamed into place, several (照合's slices) are streamed into one
+    file; a ``pl.DataFrame`` is written as it is.
     """
 
     extension = ".parquet"
@@ -94,16 +92,12 @@ class _PrivateParquet(dg.UPathIOManager):
         private_dir(Path(str(path)))
 
     def dump_to_path(self, context: dg.OutputContext, obj: Any, path: UPath) -> None:
-        if not isinstance(obj, pl.DataFrame | pl.LazyFrame | ParquetParts):
+        if not isinstance(obj, pl.DataFrame | ParquetParts):
             raise TypeError(f"{context.asset_key}: expected a polars DataFrame, got {type(obj)}")
         target = Path(str(path))
         private_dir(target.parent)
         if isinstance(obj, ParquetParts):
             obj.move_to(target)
-        elif isinstance(obj, pl.LazyFrame):
-            # streamed into the file (0600, atomic), with the compression of every stage file
-            with private_file(target) as fh:
-                obj.sink_parquet(fh, compression=STAGE_COMPRESSION)
         else:
             write_private_parquet(target, obj)
 

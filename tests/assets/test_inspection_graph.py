@@ -23,6 +23,19 @@ def run(instance, job: str, config: dict) -> dg.ExecuteInProcessResult:
     )
 
 
+def requested_and_answered(instance, tmp_path: Path, small_data) -> tuple[HomeLayout, list[Path]]:
+    """Phase 1 run, and 住基ネット's answers to its F2 written (the F3 files)."""
+    f1 = small_data.write_extract(tmp_path / "f1.csv")
+    assert run(instance, PHASE1, phase1_run_config(str(f1), round_id=ROUND)).success
+    layout = HomeLayout(Path(instance.root_directory))
+    answers = answer_files(
+        sorted(layout.request_dir(AGENCY, JIMU, ROUND).glob("request_*.csv")),
+        small_data.registry,
+        tmp_path / "f3",
+    )
+    return layout, answers
+
+
 def test_both_phases_materialize_every_stage(instance, tmp_path: Path, small_data) -> None:
     f1 = small_data.write_extract(tmp_path / "f1.csv")
     first = run(instance, PHASE1, phase1_run_config(str(f1), round_id=ROUND))
@@ -64,14 +77,7 @@ def test_both_phases_materialize_every_stage(instance, tmp_path: Path, small_dat
 
 
 def test_broken_result_file_stops_the_graph(instance, tmp_path: Path, small_data) -> None:
-    f1 = small_data.write_extract(tmp_path / "f1.csv")
-    assert run(instance, PHASE1, phase1_run_config(str(f1), round_id=ROUND)).success
-    layout = HomeLayout(Path(instance.root_directory))
-    answers = answer_files(
-        sorted(layout.request_dir(AGENCY, JIMU, ROUND).glob("request_*.csv")),
-        small_data.registry,
-        tmp_path / "f3",
-    )
+    layout, answers = requested_and_answered(instance, tmp_path, small_data)
     lines = answers[0].read_bytes().split(b"\r\n")
     answers[0].write_bytes(b"\r\n".join(lines[:1] + lines[2:]))  # one 照会番号 missing
     second = run(instance, PHASE2, phase2_run_config(str(answers[0].parent)))
@@ -115,14 +121,7 @@ def test_a_failure_storing_the_last_slice_leaves_no_f4(
     the last one fails, the run fails and no F4 (it holds 個人番号) is left in the results."""
     import assets.stages.match_result as match_asset
 
-    f1 = small_data.write_extract(tmp_path / "f1.csv")
-    assert run(instance, PHASE1, phase1_run_config(str(f1), round_id=ROUND)).success
-    layout = HomeLayout(Path(instance.root_directory))
-    answers = answer_files(
-        sorted(layout.request_dir(AGENCY, JIMU, ROUND).glob("request_*.csv")),
-        small_data.registry,
-        tmp_path / "f3",
-    )
+    layout, answers = requested_and_answered(instance, tmp_path, small_data)
 
     def disk_full(path: Path, frame: pl.DataFrame) -> Path:
         raise OSError(28, "No space left on device")
